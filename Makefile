@@ -1,0 +1,40 @@
+# Everything a fresh clone needs: `make demo` and `make test` set up .venv themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Tests and the demo keep Airflow's metadata DB and logs inside the checkout.
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+
+.PHONY: venv test lint unit demo bench sandbox clean constraints
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/pytest
+
+demo: venv
+	$(BIN)/python -m airflow_provider_connectwise.demo
+
+bench: venv
+	$(BIN)/python -m bench.binding
+
+sandbox: venv
+	$(BIN)/python -m airflow_provider_connectwise.sandbox --port 8765 --seed demo
+
+# Re-pin what CI installs (run after changing dependencies in pyproject.toml).
+constraints: venv
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^airflow-provider-connectwise' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache
