@@ -1,0 +1,228 @@
+"""AddigyHook: the device and alert source (Addigy public API v2), on the shared request path.
+
+Auth is the ``x-api-key`` header (the connection's password, masked). Everything else —
+retries, rate budget, error mapping — is :class:`~._http.RestClient`, the same code the
+ConnectWise hook uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_connectwise.core.site import SiteError, site_from_connection
+from airflow_provider_connectwise.exceptions import (
+    AddigyAuthError,
+    AddigyConflictError,
+    AddigyError,
+    AddigyNotFoundError,
+    AddigyRateLimitedError,
+    AddigyResponseLostError,
+    AddigyServerError,
+    AddigyTransportError,
+    AddigyValidationError,
+    ApiError,
+)
+from airflow_provider_connectwise.hooks._http import ErrorFamily, RateBudget, RestClient, RetryPolicy
+
+DEFAULT_HOST = "api.addigy.com"
+DEVICES_PER_PAGE = 100
+ALERTS_PER_PAGE = 100  # the API's maximum
+ALERT_ACTIONS = ("acknowledge", "resolve", "mute")
+
+ADDIGY_ERRORS = ErrorFamily(
+    base=AddigyError,
+    auth=AddigyAuthError,
+    not_found=AddigyNotFoundError,
+    validation=AddigyValidationError,
+    conflict=AddigyConflictError,
+    rate_limited=AddigyRateLimitedError,
+    server=AddigyServerError,
+    transport=AddigyTransportError,
+    response_lost=AddigyResponseLostError,
+    auth_hint="check the Addigy API key (Account > Integrations > API) and its permissions",
+)
+
+
+class AddigyHook(BaseHook):
+    """Read policies, devices with facts and monitoring alerts from Addigy; resolve alerts.
+
+    :param addigy_conn_id: the ``addigy`` connection (API key in the password field).
+    :param timeout: seconds per request (overrides the connection's timeout).
+    :param retry: retry policy for 429, 5xx and transport failures.
+    :param requests_per_minute: rate budget shared by this process's Addigy hooks.
+    """
+
+    conn_name_attr = "addigy_conn_id"
+    default_conn_name = "addigy_default"
+    conn_type = "addigy"
+    hook_name = "Addigy"
+
+    def __init__(
+        self,
+        addigy_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        requests_per_minute: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.addigy_conn_id = addigy_conn_id
+        self._timeout = timeout
+        self._retry = retry
+        self._requests_per_minute = requests_per_minute
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(addigy_conn_id={self.addigy_conn_id!r})"
+
+    @cached_property
+    def client(self) -> RestClient:
+        conn = self.get_connection(self.addigy_conn_id)
+        api_key = str(conn.password or "").strip()
+        if not api_key:
+            raise ValueError(f"connection {self.addigy_conn_id!r} lacks the Addigy API key (password)")
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(api_key)
+        extras = conn.extra_dejson or {}
+        timeout = extras.get("timeout") or extras.get("extra__addigy__timeout")
+        site = site_from_connection(conn.host or DEFAULT_HOST, conn.port)
+        return RestClient(
+            base_url=f"{site.api_root}api/v2/",
+            headers={"x-api-key": api_key, "Accept": "application/json"},
+            family=ADDIGY_ERRORS,
+            timeout=self._timeout or (float(timeout) if timeout else 30.0),
+            retry=self._retry,
+            budget=RateBudget.shared(f"addigy/{site.api_host}", self._requests_per_minute),
+        )
+
+    def _post_query(self, path: str, body: Mapping[str, Any]) -> Any:
+        # Addigy's query endpoints are POSTs that only read: safe to re-send.
+        return self.client.request("POST", path, json_body=dict(body), idempotent=True).data
+
+    # -- identity -----------------------------------------------------------------------------
+
+    def whoami(self) -> dict[str, Any]:
+        """``GET /configuration/whoami``: the key's name and organization id."""
+        return self.client.request("GET", "configuration/whoami").data
+
+    @cached_property
+    def organization_id(self) -> str:
+        """The organization the API key belongs to (from whoami, once per hook)."""
+        org = (self.whoami() or {}).get("organization_id")
+        if not org:
+            raise AddigyError("whoami returned no organization_id", method="GET", path="configuration/whoami")
+        return str(org)
+
+    def _org(self, path: str) -> str:
+        return f"o/{quote(self.organization_id, safe='')}/{path}"
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the API key with whoami (Airflow's Test button)."""
+        try:
+            me = self.whoami()
+        except (ApiError, SiteError, ValueError) as exc:
+            return False, str(exc)
+        return (
+            True,
+            f"Connected to Addigy as {me.get('name', '?')} (organization {me.get('organization_id')})",
+        )
+
+    # -- policies and devices -----------------------------------------------------------------
+
+    def list_policies(self, policy_ids: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """Policies (all, or the given ids) with ``connectwise_account_id`` (the MDM's own link)."""
+        ids = [str(p) for p in policy_ids]
+        return self._post_query("oa/policies/query", {"policies": ids} if ids else {}) or []
+
+    def list_facts(self) -> list[dict[str, Any]]:
+        """The fact catalogue: ``identifier``, ``name`` (display name), ``return_type``."""
+        data = self.client.request("GET", self._org("facts")).data
+        return data.get("items", data) if isinstance(data, dict) else (data or [])
+
+    def iter_policy_devices(
+        self, policy_id: str, fact_identifiers: Sequence[str], *, per_page: int = DEVICES_PER_PAGE
+    ) -> Iterator[dict[str, Any]]:
+        """Stream every device of a policy with the given facts (all pages).
+
+        The policy filter is the nested ``query.policy_id``; Addigy silently ignores a
+        top-level one.
+        """
+        body = {
+            "desired_fact_identifiers": list(dict.fromkeys(fact_identifiers)),
+            "per_page": per_page,
+            "query": {"policy_id": str(policy_id)},
+        }
+        yield from self._pages(self._org("devices"), body)
+
+    def list_policy_devices(self, policy_id: str, fact_identifiers: Sequence[str]) -> list[dict[str, Any]]:
+        """Every device of a policy, each tagged with ``policy_id`` (the sync's device records)."""
+        return [
+            {**device, "policy_id": str(policy_id)}
+            for device in self.iter_policy_devices(policy_id, fact_identifiers)
+        ]
+
+    def _pages(self, path: str, body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            answer = self._post_query(path, {**body, "page": page}) or {}
+            items = answer.get("items") or []
+            yield from items
+            page_count = int((answer.get("metadata") or {}).get("page_count") or 0)
+            if not items or page >= page_count:
+                return
+            page += 1
+
+    # -- alerts -------------------------------------------------------------------------------
+
+    def iter_alerts(
+        self,
+        *,
+        start: dt.datetime | None = None,
+        end: dt.datetime | None = None,
+        statuses: Iterable[str] = (),
+        agent_ids: Iterable[str] = (),
+        ids: Iterable[str] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """Stream monitoring alerts (all pages), filtered by time window, status, device or id."""
+        query: dict[str, Any] = {}
+        if start is not None:
+            query["start_date"] = _iso(start)
+        if end is not None:
+            query["end_date"] = _iso(end)
+        for key, values in (("statuses", statuses), ("agent_ids", agent_ids), ("ids", ids)):
+            values = [str(v) for v in values]
+            if values:
+                query[key] = values
+        body = {
+            "per_page": ALERTS_PER_PAGE,
+            "sort_field": "created_date",
+            "sort_direction": "asc",
+            "query": query,
+        }
+        yield from self._pages("oa/monitoring/alerts/query", body)
+
+    def alert_action(self, action: str, alert_ids: Iterable[str]) -> Any:
+        """Acknowledge, resolve or mute alerts (repeating it is harmless, so it is retried)."""
+        if action not in ALERT_ACTIONS:
+            raise ValueError(f"alert action must be one of {', '.join(ALERT_ACTIONS)}, not {action!r}")
+        ids = [str(a) for a in alert_ids]
+        if not ids:
+            return None
+        path = self._org(f"monitoring/alerts/{action}")
+        return self.client.request("POST", path, json_body={"alert_ids": ids}, idempotent=True).data
+
+    def resolve_alerts(self, alert_ids: Iterable[str]) -> Any:
+        """Resolve alerts in Addigy (the direction Addigy itself does not do)."""
+        return self.alert_action("resolve", alert_ids)
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("alert query datetimes must be timezone-aware")
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,540 @@
+"""ConnectWiseHook: ConnectWise PSA (Manage) REST API 3.0 through one pooled, retrying session.
+
+The connection holds what the seed's steps 1-4 ask for: the ConnectWise Company ID (login), the
+Public key, the Private key (password) and the Site URL (host), plus the Client ID ConnectWise
+requires. Every public method is a few lines over :class:`~._http.RestClient` and returns parsed
+JSON, never a ``requests.Response``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import quote
+
+from airflow.sdk import BaseHook
+
+from airflow_provider_connectwise.core.conditions import Condition, Field, UnsafeConditionValue, chunked_in
+from airflow_provider_connectwise.core.site import (
+    FALLBACK_CODEBASE,
+    Site,
+    SiteError,
+    normalise_codebase,
+    site_from_connection,
+)
+from airflow_provider_connectwise.exceptions import (
+    ApiError,
+    ConnectWiseAuthError,
+    ConnectWiseConflictError,
+    ConnectWiseError,
+    ConnectWiseNotFoundError,
+    ConnectWiseRateLimitedError,
+    ConnectWiseResponseLostError,
+    ConnectWiseRoutingError,
+    ConnectWiseServerError,
+    ConnectWiseTransportError,
+    ConnectWiseValidationError,
+)
+from airflow_provider_connectwise.hooks._http import ErrorFamily, RateBudget, RestClient, RetryPolicy
+
+API_VERSION = "2025.1"
+ACCEPT = f"application/vnd.connectwise.com+json; version={API_VERSION}"
+DEFAULT_TIMEOUT = 30.0
+# ConnectWise throttles above about 1,000 requests a minute; stay under it by default.
+DEFAULT_REQUESTS_PER_MINUTE = 900
+
+# What the binding reads of each configuration (partial responses keep pages small).
+CONFIGURATION_FIELDS = (
+    "id",
+    "name",
+    "deviceIdentifier",
+    "serialNumber",
+    "macAddress",
+    "ipAddress",
+    "osType",
+    "osInfo",
+    "cpuSpeed",
+    "ram",
+    "lastLoginName",
+    "managementLink",
+    "status/id",
+    "type/id",
+    "company/id",
+)
+TICKET_FIELDS = (
+    "id",
+    "summary",
+    "board/id",
+    "status/id",
+    "status/name",
+    "company/id",
+    "externalXRef",
+    "closedFlag",
+    "_info/lastUpdated",
+)
+
+CONNECTWISE_ERRORS = ErrorFamily(
+    base=ConnectWiseError,
+    auth=ConnectWiseAuthError,
+    not_found=ConnectWiseNotFoundError,
+    validation=ConnectWiseValidationError,
+    conflict=ConnectWiseConflictError,
+    rate_limited=ConnectWiseRateLimitedError,
+    server=ConnectWiseServerError,
+    transport=ConnectWiseTransportError,
+    response_lost=ConnectWiseResponseLostError,
+    auth_hint=(
+        "check the ConnectWise Company ID, the Public and Private keys (My Account > API Keys), "
+        "the Client ID, and that the API member's security role grants this module"
+    ),
+    text_errors=(("Cannot route", ConnectWiseRoutingError),),
+)
+
+_PATCH_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ConnectWiseCredentials:
+    """The connection's values; the keys never appear in ``repr``."""
+
+    company_id: str
+    public_key: str = field(repr=False)
+    private_key: str = field(repr=False)
+    client_id: str
+    site: Site
+    codebase: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+    @property
+    def authorization(self) -> str:
+        token = f"{self.company_id}+{self.public_key}:{self.private_key}".encode()
+        return "Basic " + base64.b64encode(token).decode("ascii")
+
+
+def to_json_patch(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Turn ``{field: value}`` into JSON Patch ``replace`` operations.
+
+    References are replaced whole as ``{"id": n}`` (a nested path such as ``company/identifier``
+    can answer a false 200 on ConnectWise).
+
+    :param changes: top-level field names to their new values.
+    :raises ValueError: for a field name that is not a top-level ConnectWise field.
+    """
+    operations = []
+    for name, value in changes.items():
+        if not _PATCH_PATH.match(name):
+            raise ValueError(f"{name!r} is not a top-level ConnectWise field name")
+        if isinstance(value, Mapping) and "id" in value:
+            value = {"id": value["id"]}
+        operations.append({"op": "replace", "path": name, "value": value})
+    return operations
+
+
+def _extra(extras: Mapping[str, Any], name: str, conn_type: str) -> Any:
+    # Airflow stores conn-fields under their plain name; older forms used a prefixed name.
+    value = extras.get(name)
+    if value in (None, ""):
+        value = extras.get(f"extra__{conn_type}__{name}")
+    return value
+
+
+class ConnectWiseHook(BaseHook):
+    """Talk to ConnectWise PSA (Manage) with the credentials of an Airflow connection.
+
+    :param connectwise_conn_id: the ``connectwise`` connection to use.
+    :param timeout: seconds per request (overrides the connection's timeout).
+    :param retry: retry policy for 429, 5xx and transport failures.
+    :param requests_per_minute: rate budget shared by every hook of this process for the same
+        server and company (ConnectWise throttles above about 1,000 a minute).
+    :param max_connections: connection-pool size; match the write concurrency.
+    """
+
+    conn_name_attr = "connectwise_conn_id"
+    default_conn_name = "connectwise_default"
+    conn_type = "connectwise"
+    hook_name = "ConnectWise PSA"
+
+    def __init__(
+        self,
+        connectwise_conn_id: str = default_conn_name,
+        *,
+        timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        requests_per_minute: float | None = DEFAULT_REQUESTS_PER_MINUTE,
+        max_connections: int = 16,
+    ) -> None:
+        super().__init__()
+        self.connectwise_conn_id = connectwise_conn_id
+        self._timeout = timeout
+        self._retry = retry
+        self._requests_per_minute = requests_per_minute
+        self._max_connections = max_connections
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(connectwise_conn_id={self.connectwise_conn_id!r})"
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @cached_property
+    def credentials(self) -> ConnectWiseCredentials:
+        """The connection's values, validated; secrets are registered with the masker."""
+        conn = self.get_connection(self.connectwise_conn_id)
+        return credentials_from_connection(conn)
+
+    @cached_property
+    def client(self) -> RestClient:
+        creds = self.credentials
+        return RestClient(
+            base_url=creds.site.api_root,
+            headers={"Authorization": creds.authorization, "clientId": creds.client_id, "Accept": ACCEPT},
+            family=CONNECTWISE_ERRORS,
+            timeout=self._timeout or creds.timeout,
+            retry=self._retry,
+            budget=RateBudget.shared(f"{creds.site.api_host}/{creds.company_id}", self._requests_per_minute),
+            max_connections=self._max_connections,
+        )
+
+    @cached_property
+    def codebase(self) -> str:
+        """The server's codebase: the connection's override, else discovered, else the fallback."""
+        if self.credentials.codebase:
+            return self.credentials.codebase
+        try:
+            info = self.get_company_info()
+        except ConnectWiseRoutingError as exc:
+            exc.hint = "the ConnectWise Company ID is not known on this site; check login and Site URL"
+            raise
+        except (ConnectWiseNotFoundError, ConnectWiseServerError) as exc:
+            self.log.warning("codebase discovery failed (%s); using %s", exc, FALLBACK_CODEBASE)
+            return FALLBACK_CODEBASE
+        codebase = info.get("Codebase") if isinstance(info, dict) else None
+        return normalise_codebase(codebase) if codebase else FALLBACK_CODEBASE
+
+    def _api(self, path: str) -> str:
+        return f"{self.codebase}apis/3.0/{path.lstrip('/')}"
+
+    def _get(self, path: str, **params: Any) -> Any:
+        return self.client.request("GET", self._api(path), params=params or None).data
+
+    def _list(self, path: str, *, forward_only: bool = False, **params: Any) -> list[dict[str, Any]]:
+        return list(self.client.paginate(self._api(path), params, forward_only=forward_only))
+
+    # -- connection test ----------------------------------------------------------------------
+
+    def get_company_info(self) -> dict[str, Any]:
+        """``GET /login/companyinfo/{company}`` (no auth needed): codebase and version."""
+        company = quote(self.credentials.company_id, safe="")
+        return self.client.request("GET", f"login/companyinfo/{company}").data
+
+    def get_system_info(self) -> dict[str, Any]:
+        """``GET /system/info``: version, cloud flag, region."""
+        return self._get("system/info")
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Check the connection end to end (Airflow's Test button)."""
+        try:
+            info = self.get_system_info()
+        except (ApiError, SiteError, ValueError) as exc:
+            return False, str(exc)
+        version = info.get("version", "?") if isinstance(info, dict) else "?"
+        return True, f"Connected to ConnectWise {version} (codebase {self.codebase})"
+
+    # -- settings catalogue ("Next") ----------------------------------------------------------
+
+    def list_boards(self) -> list[dict[str, Any]]:
+        """Service boards (``id``, ``name``, ``inactiveFlag`` …)."""
+        return self._list("service/boards", fields="id,name,inactiveFlag")
+
+    def list_board_statuses(self, board_id: int) -> list[dict[str, Any]]:
+        """Statuses of one board (``name``, ``closedStatus``, ``inactive``, ``defaultFlag`` …)."""
+        return self._list(
+            f"service/boards/{int(board_id)}/statuses",
+            fields="id,name,board/id,closedStatus,inactive,defaultFlag,sortOrder",
+        )
+
+    def list_configuration_statuses(self) -> list[dict[str, Any]]:
+        """Configuration statuses (``description``, ``closedFlag``, ``defaultFlag``)."""
+        return self._list("company/configurations/statuses", fields="id,description,closedFlag,defaultFlag")
+
+    def list_configuration_types(self) -> list[dict[str, Any]]:
+        """Configuration types (``name``, ``inactiveFlag``, ``systemFlag``)."""
+        return self._list("company/configurations/types", fields="id,name,inactiveFlag,systemFlag")
+
+    def list_configuration_type_questions(self, type_id: int) -> list[dict[str, Any]]:
+        """Questions of a configuration type (``requiredFlag``, ``inactiveFlag`` …)."""
+        return self._list(
+            f"company/configurations/types/{int(type_id)}/questions",
+            fields="id,question,requiredFlag,inactiveFlag,fieldType,entryType",
+        )
+
+    def find_companies(
+        self,
+        *,
+        name_contains: str | None = None,
+        identifiers: Iterable[str] = (),
+        ids: Iterable[int] = (),
+    ) -> list[dict[str, Any]]:
+        """Companies by a name fragment, by identifiers and/or by ids (deduplicated by id).
+
+        A name fragment or identifier that cannot be quoted safely is matched in Python over a
+        broader, safe query instead of being pasted into ``conditions``.
+        """
+        fields = "id,identifier,name,deletedFlag"
+        found: dict[int, dict[str, Any]] = {}
+        queries: list[tuple[Condition | None, Callable[[dict[str, Any]], bool]]] = []
+        if name_contains:
+            try:
+                queries.append((Field("name").contains(name_contains), lambda c: True))
+            except UnsafeConditionValue:
+                needle = name_contains.casefold()
+                queries.append((None, lambda c: needle in str(c.get("name", "")).casefold()))
+        wanted = [i for i in identifiers if i]
+        safe, unsafe = _split_safe(wanted)
+        queries += [(cond, lambda c: True) for cond in chunked_in(Field("identifier"), safe)]
+        if unsafe:
+            folded = {u.casefold() for u in unsafe}
+            queries.append((None, lambda c: str(c.get("identifier", "")).casefold() in folded))
+        queries += [(cond, lambda c: True) for cond in chunked_in(Field("id"), [int(i) for i in ids])]
+        for condition, keep in queries:
+            params = {"fields": fields}
+            if condition is not None:
+                params["conditions"] = str(condition)
+            for company in self._list("company/companies", forward_only=True, **params):
+                if keep(company):
+                    found[company["id"]] = company
+        return list(found.values())
+
+    def get_company(self, company_id: int) -> dict[str, Any]:
+        """One company by id."""
+        return self._get(f"company/companies/{int(company_id)}")
+
+    # -- configurations -----------------------------------------------------------------------
+
+    def iter_configurations(
+        self, condition: Condition, fields: Iterable[str] = CONFIGURATION_FIELDS
+    ) -> Iterator[dict[str, Any]]:
+        """Stream configurations matching a built condition, all pages, only ``fields``."""
+        params = {"conditions": str(condition), "fields": ",".join(fields)}
+        yield from self.client.paginate(self._api("company/configurations"), params, forward_only=True)
+
+    def list_company_configurations(
+        self, company_id: int, fields: Iterable[str] = CONFIGURATION_FIELDS
+    ) -> list[dict[str, Any]]:
+        """Every configuration of a company (all pages, only ``fields``): the binding's one read."""
+        return list(self.iter_configurations(Field("company/id").eq(int(company_id)), fields))
+
+    def find_configurations(self, company_id: int, device_identifier: str) -> list[dict[str, Any]]:
+        """Configurations of a company whose ``deviceIdentifier`` equals ``device_identifier``.
+
+        The identifier comes from outside: when it cannot be quoted safely the company's
+        configurations are read and matched here instead.
+        """
+        company = Field("company/id").eq(int(company_id))
+        try:
+            condition = company & Field("deviceIdentifier").eq(device_identifier)
+        except UnsafeConditionValue:
+            condition = company
+        wanted = device_identifier.casefold()
+        return [
+            c
+            for c in self.iter_configurations(condition)
+            if str(c.get("deviceIdentifier") or "").casefold() == wanted
+        ]
+
+    def find_configuration(self, company_id: int, agentid: str) -> dict[str, Any] | None:
+        """The configuration of a company for a device (lowest id when several), or None."""
+        matches = self.find_configurations(company_id, agentid)
+        return min(matches, key=lambda c: c["id"]) if matches else None
+
+    def get_configuration(self, configuration_id: int) -> dict[str, Any]:
+        """One configuration by id."""
+        return self._get(f"company/configurations/{int(configuration_id)}")
+
+    def create_configuration(
+        self, body: Mapping[str, Any], *, find_existing: Callable[[], dict | None] | None = None
+    ) -> dict[str, Any]:
+        """Create a configuration (``name``, ``type``, ``company`` are required).
+
+        :param body: the configuration; references as ``{"id": n}``.
+        :param find_existing: looks the configuration up if an earlier attempt's answer was lost;
+            without it such a POST is not re-sent (:class:`ConnectWiseResponseLostError`).
+        """
+        return self.client.request(
+            "POST", self._api("company/configurations"), json_body=dict(body), find_existing=find_existing
+        ).data
+
+    def patch_configuration(self, configuration_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the given top-level fields of a configuration (one JSON Patch)."""
+        return self.client.request(
+            "PATCH",
+            self._api(f"company/configurations/{int(configuration_id)}"),
+            json_body=to_json_patch(changes),
+        ).data
+
+    # -- tickets ------------------------------------------------------------------------------
+
+    def create_ticket(
+        self, body: Mapping[str, Any], *, find_existing: Callable[[], dict | None] | None = None
+    ) -> dict[str, Any]:
+        """Create a service ticket (``summary`` and ``company`` are required).
+
+        :param body: the ticket; references as ``{"id": n}``.
+        :param find_existing: looks the ticket up (e.g. by ``externalXRef``) if an earlier
+            attempt's answer was lost.
+        """
+        return self.client.request(
+            "POST", self._api("service/tickets"), json_body=dict(body), find_existing=find_existing
+        ).data
+
+    def get_ticket(self, ticket_id: int, fields: Iterable[str] | None = None) -> dict[str, Any]:
+        """One ticket by id (optionally only ``fields``)."""
+        params = {"fields": ",".join(fields)} if fields else {}
+        return self._get(f"service/tickets/{int(ticket_id)}", **params)
+
+    def patch_ticket(self, ticket_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the given top-level fields of a ticket (one JSON Patch)."""
+        return self.client.request(
+            "PATCH", self._api(f"service/tickets/{int(ticket_id)}"), json_body=to_json_patch(changes)
+        ).data
+
+    def find_tickets(
+        self,
+        *,
+        board_id: int | None = None,
+        company_id: int | None = None,
+        external_ref: str | None = None,
+        open_only: bool = False,
+        fields: Iterable[str] = TICKET_FIELDS,
+    ) -> list[dict[str, Any]]:
+        """Tickets by board, company and ``externalXRef`` (all pages).
+
+        An external reference that cannot be quoted safely is matched in Python over the
+        board/company query instead.
+        """
+        parts: list[Condition] = []
+        if board_id is not None:
+            parts.append(Field("board/id").eq(int(board_id)))
+        if company_id is not None:
+            parts.append(Field("company/id").eq(int(company_id)))
+        if open_only:
+            parts.append(Field("closedFlag").eq(False))
+        match_ref = None
+        if external_ref is not None:
+            try:
+                parts.append(Field("externalXRef").eq(external_ref))
+            except UnsafeConditionValue:
+                match_ref = external_ref
+            if match_ref is not None and not parts:
+                raise UnsafeConditionValue(
+                    "an external reference holding quotes or backslashes needs a board or company "
+                    "to narrow the search"
+                )
+        params: dict[str, Any] = {"fields": ",".join(fields)}
+        if parts:
+            condition = parts[0]
+            for part in parts[1:]:
+                condition = condition & part
+            params["conditions"] = str(condition)
+        tickets = self._list("service/tickets", forward_only=True, **params)
+        if match_ref is not None:
+            tickets = [t for t in tickets if t.get("externalXRef") == match_ref]
+        return tickets
+
+    def attach_configuration(self, ticket_id: int, configuration_id: int) -> dict[str, Any]:
+        """Link a configuration to a ticket."""
+        return self.client.request(
+            "POST",
+            self._api(f"service/tickets/{int(ticket_id)}/configurations"),
+            json_body={"id": int(configuration_id)},
+            find_existing=lambda: next(
+                (
+                    c
+                    for c in self.list_ticket_configurations(ticket_id)
+                    if c.get("id") == int(configuration_id)
+                ),
+                None,
+            ),
+        ).data
+
+    def list_ticket_configurations(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Configurations linked to a ticket."""
+        return self._list(f"service/tickets/{int(ticket_id)}/configurations")
+
+    # -- links a person can click -------------------------------------------------------------
+
+    def ui_url(self, route: str, record_id: int) -> str:
+        """A deep link into the ConnectWise web UI (``ServiceFV``, ``ConfigFV``, ``AccountFV``)."""
+        root = self.credentials.site.browser_root
+        return f"{root}{self.codebase}ConnectWise.aspx?routeTo={route}&recid={int(record_id)}"
+
+    def ticket_url(self, ticket_id: int) -> str:
+        """Where a person opens a ticket."""
+        return self.ui_url("ServiceFV", ticket_id)
+
+    def configuration_url(self, configuration_id: int) -> str:
+        """Where a person opens a configuration."""
+        return self.ui_url("ConfigFV", configuration_id)
+
+    def company_url(self, company_id: int) -> str:
+        """Where a person opens a company."""
+        return self.ui_url("AccountFV", company_id)
+
+
+def credentials_from_connection(conn: Any) -> ConnectWiseCredentials:
+    """Read and validate a ``connectwise`` connection; register its secrets with the masker.
+
+    :param conn: an Airflow ``Connection``.
+    :raises ValueError: naming the missing or wrong field (never its value).
+    """
+    extras = conn.extra_dejson or {}
+    public_key = str(_extra(extras, "public_key", "connectwise") or "").strip()
+    private_key = str(conn.password or "").strip()
+    _mask(public_key, private_key)
+    missing = [
+        label
+        for label, value in (
+            ("ConnectWise Company ID (login)", conn.login),
+            ("Public key", public_key),
+            ("Private key (password)", private_key),
+            ("Client ID", _extra(extras, "client_id", "connectwise")),
+        )
+        if not str(value or "").strip()
+    ]
+    if missing:
+        raise ValueError(f"connection {conn.conn_id!r} lacks: {', '.join(missing)}")
+    codebase = _extra(extras, "codebase", "connectwise")
+    timeout = _extra(extras, "timeout", "connectwise")
+    creds = ConnectWiseCredentials(
+        company_id=str(conn.login).strip(),
+        public_key=public_key,
+        private_key=private_key,
+        client_id=str(_extra(extras, "client_id", "connectwise")).strip(),
+        site=site_from_connection(conn.host, conn.port),
+        codebase=normalise_codebase(codebase) if codebase else None,
+        timeout=float(timeout) if timeout not in (None, "") else DEFAULT_TIMEOUT,
+    )
+    _mask(creds.authorization, creds.authorization.removeprefix("Basic "))
+    return creds
+
+
+def _mask(*secrets: str) -> None:
+    from airflow.sdk.log import mask_secret
+
+    for secret in secrets:
+        if secret:
+            mask_secret(secret)
+
+
+def _split_safe(values: Iterable[str]) -> tuple[list[str], list[str]]:
+    safe, unsafe = [], []
+    for value in values:
+        try:
+            Field("identifier").eq(value)
+            safe.append(value)
+        except UnsafeConditionValue:
+            unsafe.append(value)
+    return safe, unsafe

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from airflow_provider_connectwise.core.conditions import (
+    Field,
+    UnsafeConditionValue,
+    all_of,
+    chunked_in,
+    render_value,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "rendered"),
+    [
+        (12, "12"),
+        (-3, "-3"),
+        (2.5, "2.5"),
+        (True, "True"),
+        (False, "False"),
+        (None, "null"),
+        ("Ann's MacBook", '"Ann\'s MacBook"'),
+        ("C02XK1ZZJG5J", '"C02XK1ZZJG5J"'),
+        ("Zoë – Ünïcode", '"Zoë – Ünïcode"'),
+        (dt.datetime(2025, 1, 31, 10, 0, tzinfo=dt.timezone.utc), "[2025-01-31T10:00:00Z]"),
+        (
+            dt.datetime(2025, 1, 31, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            "[2025-01-31T10:00:00Z]",
+        ),
+    ],
+)
+def test_render_value(value, rendered):
+    assert render_value(value) == rendered
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        'He said "hi"',
+        "back\\slash",
+        "line\nbreak",
+        "tab\there",
+        "nul\x00",
+        "sep\u2028",
+        dt.datetime(2025, 1, 31, 10, 0),  # naive
+        float("nan"),
+        float("inf"),
+        b"bytes",
+        ["list"],
+    ],
+)
+def test_render_refuses_what_it_cannot_quote(value):
+    with pytest.raises(UnsafeConditionValue):
+        render_value(value)
+
+
+def test_refusal_message_names_the_character_not_a_wall_of_text():
+    with pytest.raises(UnsafeConditionValue, match=r"contains '\"'"):
+        render_value('x"' + "y" * 500)
+
+
+def test_operators_and_combination():
+    cond = Field("company/id").eq(12) & Field("deviceIdentifier").eq("abc-1")
+    assert str(cond) == 'company/id = 12 AND deviceIdentifier = "abc-1"'
+    either = Field("board/id").eq(1) | Field("board/id").eq(2)
+    assert (
+        str(either & Field("closedFlag").eq(False)) == "(board/id = 1 OR board/id = 2) AND closedFlag = False"
+    )
+    assert str(Field("id").gt(5)) == "id > 5"
+    assert str(Field("id").ge(5)) == "id >= 5"
+    assert str(Field("id").lt(5)) == "id < 5"
+    assert str(Field("id").le(5)) == "id <= 5"
+    assert str(Field("name").ne("x")) == 'name != "x"'
+    assert str(Field("name").contains("Acme")) == 'name contains "Acme"'
+    assert str(Field("managementLink").startswith("https://app.addigy.com/")) == (
+        'managementLink like "https://app.addigy.com/*"'
+    )
+    assert str(Field("board/id").in_([3, 2, 4])) == "board/id in (3, 2, 4)"
+    assert (
+        str(all_of([Field("a").eq(1), Field("b").eq(2), Field("c").eq(3)])) == "(a = 1 AND b = 2) AND c = 3"
+    )
+
+
+@pytest.mark.parametrize("path", ["", "name;drop", "a//b", "a/", "1abc", 'name="x" OR 1', "a b"])
+def test_field_paths_are_checked(path):
+    with pytest.raises(UnsafeConditionValue):
+        Field(path)
+
+
+def test_wildcards_from_outside_are_refused():
+    with pytest.raises(UnsafeConditionValue, match="wildcard"):
+        Field("name").contains("a*b")
+    with pytest.raises(UnsafeConditionValue, match="wildcard"):
+        Field("name").startswith("*")
+
+
+def test_empty_in_is_refused():
+    with pytest.raises(UnsafeConditionValue):
+        Field("id").in_([])
+
+
+def test_chunked_in_keeps_every_value_once_and_stays_short():
+    values = list(range(1000, 3000)) + [1000, 1001]
+    chunks = chunked_in(Field("id"), values, max_chars=500)
+    assert len(chunks) > 1
+    assert all(len(str(c)) < 600 for c in chunks)
+    seen = [int(v) for c in chunks for v in str(c).split("(")[1].rstrip(")").split(", ")]
+    assert seen == list(range(1000, 3000))
