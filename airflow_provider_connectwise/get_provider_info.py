@@ -51,7 +51,7 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": {
                     "public_key": {
                         "label": "Public key",
-                        "description": "ConnectWise: My Account > API Keys > + (the public half of the pair).",
+                        "description": "My Account > API Keys > + (the public half of the pair).",
                         "schema": {"type": "string", "minLength": 1},
                     },
                     "client_id": {
