@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import requests
 import tenacity
 from requests.adapters import HTTPAdapter
@@ -474,6 +475,79 @@ class RestClient:
                 page_id = query_param(next_url, "pageId") or items[-1].get("id")
             else:
                 page += 1
+
+
+class AsyncRestClient:
+    """The async twin of :class:`RestClient` for triggers: same URLs, headers, errors, retry rule.
+
+    Only the send differs (``httpx.AsyncClient``); it never blocks the event loop. Used for
+    reads (triggers poll), so it has no ``find_existing`` path.
+
+    :param base_url: prefix for every request path, ending in ``/``.
+    :param headers: sent on every request (never logged).
+    :param family: the service's exception classes.
+    :param timeout: seconds per request.
+    :param retry: the retry policy.
+    :param transport: an httpx transport (tests); the default opens real connections.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        family: ErrorFamily,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.family = family
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._headers = {"User-Agent": USER_AGENT, **headers}
+        self._transport = transport  # tests inject httpx.MockTransport
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    async def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None
+    ) -> ApiResponse:
+        """Send an idempotent request with the shared retry rule; return the parsed answer."""
+        method = method.upper()
+        if method not in IDEMPOTENT_METHODS:
+            raise ValueError(f"AsyncRestClient only sends idempotent requests, not {method}")
+        retrying = tenacity.AsyncRetrying(
+            retry=tenacity.retry_if_exception(is_retryable),
+            stop=_stop(self.retry),
+            wait=_wait(self.retry),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+        async with httpx.AsyncClient(
+            headers=self._headers, timeout=self.timeout, transport=self._transport
+        ) as session:
+            async for attempt in retrying:
+                with attempt:
+                    try:
+                        response = await session.request(
+                            method, self.base_url + path.lstrip("/"), params=params
+                        )
+                    except httpx.HTTPError as error:
+                        sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+                        raise self.family.transport(
+                            f"{type(error).__name__}: no usable answer", method=method, path=path, sent=sent
+                        ) from None
+                    return parse_answer(
+                        self.family,
+                        method=method,
+                        path=path,
+                        status=response.status_code,
+                        headers=response.headers,
+                        text=response.text,
+                    )
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 
 def _may_have_applied(error: ApiError) -> bool:

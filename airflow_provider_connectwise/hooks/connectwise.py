@@ -39,7 +39,13 @@ from airflow_provider_connectwise.exceptions import (
     ConnectWiseTransportError,
     ConnectWiseValidationError,
 )
-from airflow_provider_connectwise.hooks._http import ErrorFamily, RateBudget, RestClient, RetryPolicy
+from airflow_provider_connectwise.hooks._http import (
+    AsyncRestClient,
+    ErrorFamily,
+    RateBudget,
+    RestClient,
+    RetryPolicy,
+)
 
 API_VERSION = "2025.1"
 ACCEPT = f"application/vnd.connectwise.com+json; version={API_VERSION}"
@@ -173,6 +179,7 @@ class ConnectWiseHook(BaseHook):
         self._retry = retry
         self._requests_per_minute = requests_per_minute
         self._max_connections = max_connections
+        self._async: tuple[AsyncRestClient, str] | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(connectwise_conn_id={self.connectwise_conn_id!r})"
@@ -190,7 +197,7 @@ class ConnectWiseHook(BaseHook):
         creds = self.credentials
         return RestClient(
             base_url=creds.site.api_root,
-            headers={"Authorization": creds.authorization, "clientId": creds.client_id, "Accept": ACCEPT},
+            headers=_headers(creds),
             family=CONNECTWISE_ERRORS,
             timeout=self._timeout or creds.timeout,
             retry=self._retry,
@@ -204,15 +211,9 @@ class ConnectWiseHook(BaseHook):
         if self.credentials.codebase:
             return self.credentials.codebase
         try:
-            info = self.get_company_info()
-        except ConnectWiseRoutingError as exc:
-            exc.hint = "the ConnectWise Company ID is not known on this site; check login and Site URL"
-            raise
-        except (ConnectWiseNotFoundError, ConnectWiseServerError) as exc:
-            self.log.warning("codebase discovery failed (%s); using %s", exc, FALLBACK_CODEBASE)
-            return FALLBACK_CODEBASE
-        codebase = info.get("Codebase") if isinstance(info, dict) else None
-        return normalise_codebase(codebase) if codebase else FALLBACK_CODEBASE
+            return _codebase_from_info(self.get_company_info())
+        except ConnectWiseError as exc:
+            return _codebase_after_error(exc, self.log)
 
     def _api(self, path: str) -> str:
         return f"{self.codebase}apis/3.0/{path.lstrip('/')}"
@@ -227,8 +228,7 @@ class ConnectWiseHook(BaseHook):
 
     def get_company_info(self) -> dict[str, Any]:
         """``GET /login/companyinfo/{company}`` (no auth needed): codebase and version."""
-        company = quote(self.credentials.company_id, safe="")
-        return self.client.request("GET", f"login/companyinfo/{company}").data
+        return self.client.request("GET", _company_info_path(self.credentials)).data
 
     def get_system_info(self) -> dict[str, Any]:
         """``GET /system/info``: version, cloud flag, region."""
@@ -464,6 +464,40 @@ class ConnectWiseHook(BaseHook):
         """Configurations linked to a ticket."""
         return self._list(f"service/tickets/{int(ticket_id)}/configurations")
 
+    # -- async reads (triggers) ---------------------------------------------------------------
+
+    async def _async_client(self) -> tuple[AsyncRestClient, str]:
+        # The connection is looked up asynchronously: nothing here blocks the triggerer's loop.
+        if self._async is None:
+            conn = await self.aget_connection(self.connectwise_conn_id)
+            creds = credentials_from_connection(conn)
+            client = AsyncRestClient(
+                base_url=creds.site.api_root,
+                headers=_headers(creds),
+                family=CONNECTWISE_ERRORS,
+                timeout=self._timeout or creds.timeout,
+                retry=self._retry,
+            )
+            codebase = creds.codebase
+            if not codebase:
+                try:
+                    codebase = _codebase_from_info(
+                        (await client.request("GET", _company_info_path(creds))).data
+                    )
+                except ConnectWiseError as exc:
+                    codebase = _codebase_after_error(exc, self.log)
+            self._async = (client, codebase)
+        return self._async
+
+    async def aget_ticket(self, ticket_id: int, fields: Iterable[str] | None = None) -> dict[str, Any]:
+        """One ticket by id, without blocking the event loop."""
+        client, codebase = await self._async_client()
+        params = {"fields": ",".join(fields)} if fields else None
+        answer = await client.request(
+            "GET", f"{codebase}apis/3.0/service/tickets/{int(ticket_id)}", params=params
+        )
+        return answer.data
+
     # -- links a person can click -------------------------------------------------------------
 
     def ui_url(self, route: str, record_id: int) -> str:
@@ -519,6 +553,30 @@ def credentials_from_connection(conn: Any) -> ConnectWiseCredentials:
     )
     _mask(creds.authorization, creds.authorization.removeprefix("Basic "))
     return creds
+
+
+def _headers(creds: ConnectWiseCredentials) -> dict[str, str]:
+    return {"Authorization": creds.authorization, "clientId": creds.client_id, "Accept": ACCEPT}
+
+
+def _company_info_path(creds: ConnectWiseCredentials) -> str:
+    return f"login/companyinfo/{quote(creds.company_id, safe='')}"
+
+
+def _codebase_from_info(info: Any) -> str:
+    codebase = info.get("Codebase") if isinstance(info, dict) else None
+    return normalise_codebase(codebase) if codebase else FALLBACK_CODEBASE
+
+
+def _codebase_after_error(exc: ConnectWiseError, log: Any) -> str:
+    """A wrong company is the user's to fix; anything else falls back to ``v4_6_release/``."""
+    if isinstance(exc, ConnectWiseRoutingError):
+        exc.hint = "the ConnectWise Company ID is not known on this site; check the login and the Site URL"
+        raise exc
+    if isinstance(exc, ConnectWiseNotFoundError | ConnectWiseServerError):
+        log.warning("codebase discovery failed (%s); using %s", exc, FALLBACK_CODEBASE)
+        return FALLBACK_CODEBASE
+    raise exc
 
 
 def _mask(*secrets: str) -> None:

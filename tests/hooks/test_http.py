@@ -434,3 +434,63 @@ def test_client_repr_hides_headers():
 def test_server_error_retryable_property():
     assert ServerError("x", status=503).retryable
     assert not ServerError("x", status=501).retryable
+
+
+# --- the async twin (triggers) ---
+
+
+def test_async_client_shares_error_mapping_and_retry_rule():
+    import asyncio
+
+    import httpx
+
+    from airflow_provider_connectwise.hooks._http import AsyncRestClient
+
+    answers = iter(
+        [
+            httpx.Response(503, text="busy"),
+            httpx.Response(429, headers={"Retry-After": "0"}, text="<html>slow</html>"),
+            httpx.Response(200, json={"id": 500, "closedFlag": True}),
+        ]
+    )
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return next(answers)
+
+    client = AsyncRestClient(
+        base_url=BASE,
+        headers={"clientId": "cid"},
+        family=CONNECTWISE_ERRORS,
+        retry=RetryPolicy(max_attempts=4, initial_wait=0.001, max_wait=0.002),
+        transport=httpx.MockTransport(handler),
+    )
+    answer = asyncio.run(
+        client.request("GET", "v2025_1/apis/3.0/service/tickets/500", params={"fields": "id"})
+    )
+    assert answer.data == {"id": 500, "closedFlag": True}
+    assert len(seen) == 3
+    assert seen[0].headers["clientId"] == "cid"
+    assert seen[0].url.params["fields"] == "id"
+
+    failing = AsyncRestClient(
+        base_url=BASE,
+        headers={},
+        family=CONNECTWISE_ERRORS,
+        transport=httpx.MockTransport(
+            lambda r: httpx.Response(404, json={"code": "NotFound", "message": "no ticket"})
+        ),
+    )
+    with pytest.raises(ConnectWiseNotFoundError, match="no ticket"):
+        asyncio.run(failing.request("GET", "x"))
+
+
+def test_async_client_refuses_writes():
+    import asyncio
+
+    from airflow_provider_connectwise.hooks._http import AsyncRestClient
+
+    client = AsyncRestClient(base_url=BASE, headers={}, family=CONNECTWISE_ERRORS)
+    with pytest.raises(ValueError, match="idempotent"):
+        asyncio.run(client.request("POST", "x"))
