@@ -43,6 +43,32 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_provider_connectwise.hooks.addigy"],
             },
         ],
+        "operators": [
+            {
+                "integration-name": "ConnectWise PSA",
+                "python-modules": [
+                    "airflow_provider_connectwise.operators.settings",
+                    "airflow_provider_connectwise.operators.binding",
+                    "airflow_provider_connectwise.operators.tickets",
+                ],
+            }
+        ],
+        "sensors": [
+            {
+                "integration-name": "ConnectWise PSA",
+                "python-modules": [
+                    "airflow_provider_connectwise.sensors.binding",
+                    "airflow_provider_connectwise.sensors.tickets",
+                ],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": "ConnectWise PSA",
+                "python-modules": ["airflow_provider_connectwise.triggers.tickets"],
+            }
+        ],
+        "extra-links": ["airflow_provider_connectwise.links.ConnectWiseTicketLink"],
         "connection-types": [
             {
                 "connection-type": "connectwise",

@@ -327,17 +327,21 @@ class ConnectWiseHook(BaseHook):
         """Every configuration of a company (all pages, only ``fields``): the binding's one read."""
         return list(self.iter_configurations(Field("company/id").eq(int(company_id)), fields))
 
-    def find_configurations(self, company_id: int, device_identifier: str) -> list[dict[str, Any]]:
-        """Configurations of a company whose ``deviceIdentifier`` equals ``device_identifier``.
+    def find_configurations(self, company_id: int | None, device_identifier: str) -> list[dict[str, Any]]:
+        """Configurations whose ``deviceIdentifier`` equals ``device_identifier``.
 
-        The identifier comes from outside: when it cannot be quoted safely the company's
-        configurations are read and matched here instead.
+        :param company_id: only this company's, or ``None`` for every company.
+        :param device_identifier: the device's agent id. It comes from outside: when it cannot be
+            quoted safely the (company's) configurations are read and matched here instead.
         """
-        company = Field("company/id").eq(int(company_id))
+        scope = Field("company/id").eq(int(company_id)) if company_id is not None else None
         try:
-            condition = company & Field("deviceIdentifier").eq(device_identifier)
+            by_device = Field("deviceIdentifier").eq(device_identifier)
+            condition = by_device if scope is None else scope & by_device
         except UnsafeConditionValue:
-            condition = company
+            if scope is None:
+                raise
+            condition = scope
         wanted = device_identifier.casefold()
         return [
             c

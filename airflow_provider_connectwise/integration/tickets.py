@@ -1,0 +1,277 @@
+"""Open, reopen and close tickets idempotently (the seed's ticket flow)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from airflow_provider_connectwise.core.mapping import render_management_link
+from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
+from airflow_provider_connectwise.core.tickets import (
+    TicketInputError,
+    clean_text,
+    decide_ticket,
+    external_ref_text,
+    is_closed,
+    summary_text,
+)
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+
+BoardKind = Literal["monitoring", "self_service"]
+BOARD_KINDS = ("monitoring", "self_service")
+
+
+@dataclass(frozen=True)
+class TicketOutcome:
+    """What happened to one ticket request (the operators' XCom).
+
+    :param action: ``created``, ``reopened``, ``existing``, ``closed``, ``already_closed`` or
+        ``not_found``.
+    """
+
+    action: str
+    ticket_id: int | None
+    ticket_url: str | None
+    company_id: int | None = None
+    board_id: int | None = None
+    configuration_id: int | None = None
+    external_ref: str | None = None
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def board_of(settings: ResolvedSettings, kind: str) -> ResolvedBoard:
+    """The monitoring or self-service board of the settings (steps 6-11)."""
+    if kind not in BOARD_KINDS:
+        raise TicketInputError(f"board: must be one of {', '.join(BOARD_KINDS)}, not {kind!r}")
+    return settings.monitoring if kind == "monitoring" else settings.self_service
+
+
+def locate_device(cw: ConnectWiseHook, settings: ResolvedSettings, agentid: str) -> dict[str, Any] | None:
+    """The device's configuration written by the binding (ours, active first), or None.
+
+    Its company is the company the device's policy is linked to, so tickets need no other
+    look-up.
+    """
+    ours = [
+        c
+        for c in cw.find_configurations(None, agentid)
+        if c.get("managementLink") == render_management_link(settings.management_link_template, agentid)
+    ]
+    ours.sort(key=lambda c: ((c.get("status") or {}).get("id") != settings.active_status_id, c["id"]))
+    return ours[0] if ours else None
+
+
+def resolve_company(cw: ConnectWiseHook, company: int | str) -> int:
+    """A company id from an id or an identifier; refuses deleted or unknown companies."""
+    if isinstance(company, int) or (isinstance(company, str) and company.strip().isdigit()):
+        found = cw.find_companies(ids=[int(company)])
+    else:
+        found = [
+            c
+            for c in cw.find_companies(identifiers=[str(company)])
+            if str(c.get("identifier", "")).casefold() == str(company).strip().casefold()
+        ]
+    found = [c for c in found if not c.get("deletedFlag")]
+    if not found:
+        raise TicketInputError(f"company: {company!r} is not an active ConnectWise company")
+    return int(found[0]["id"])
+
+
+def open_ticket(
+    cw: ConnectWiseHook,
+    settings: ResolvedSettings,
+    *,
+    board: str,
+    summary: Any,
+    description: Any = None,
+    external_ref: Any = None,
+    agentid: str | None = None,
+    company: int | str | None = None,
+    priority: str | None = None,
+    service_type: str | None = None,
+    subtype: str | None = None,
+    reopen_window: dt.timedelta = dt.timedelta(hours=24),
+    now: dt.datetime | None = None,
+) -> TicketOutcome:
+    """Open a ticket on the settings' board, or return/reopen the one the reference already has.
+
+    :param cw: the ConnectWise hook.
+    :param settings: resolved settings (board and open status).
+    :param board: ``monitoring`` (alerts) or ``self_service`` (requests from the Self Service app).
+    :param summary: the summary (trimmed to 100 characters).
+    :param description: the initial description.
+    :param external_ref: the alert id or request id (``externalXRef``): the idempotency key.
+    :param agentid: the device; its configuration is attached and gives the company.
+    :param company: the ConnectWise company (id or identifier) when the device has none.
+    :param priority: priority name, e.g. ``Priority 3 - Normal Response``.
+    :param service_type: service type name of the board.
+    :param subtype: service subtype name of the board.
+    :param reopen_window: a ticket with the same reference closed this recently is reopened.
+    :param now: the current time (tests).
+    """
+    target = board_of(settings, board)
+    ref = external_ref_text(external_ref) if external_ref is not None else None
+    configuration = locate_device(cw, settings, agentid) if agentid else None
+    if company is not None:
+        company_id = resolve_company(cw, company)
+    elif configuration is not None:
+        company_id = int(configuration["company"]["id"])
+    else:
+        raise TicketInputError(
+            f"company: device {agentid!r} has no ConnectWise configuration yet and no company was given"
+            if agentid
+            else "company: give a company or a device (agentid) whose configuration names it"
+        )
+    configuration_id = int(configuration["id"]) if configuration else None
+    if configuration is not None and int(configuration["company"]["id"]) != company_id:
+        configuration_id = None  # a device of another company is not attached to this ticket
+
+    def find_existing() -> dict[str, Any] | None:
+        if ref is None:
+            return None
+        tickets = cw.find_tickets(board_id=target.board_id, external_ref=ref)
+        open_ones = sorted((t for t in tickets if not is_closed(t)), key=lambda t: t["id"])
+        return open_ones[0] if open_ones else None
+
+    if ref is not None:
+        decision = decide_ticket(
+            cw.find_tickets(board_id=target.board_id, external_ref=ref),
+            now=now or dt.datetime.now(dt.timezone.utc),
+            reopen_window=reopen_window,
+            closed_status_ids=[target.closed_status_id],
+        )
+    else:
+        decision = None
+
+    if decision is not None and decision.action == "existing":
+        ticket_id = int(decision.ticket["id"])
+        action, message = "existing", decision.reason
+    elif decision is not None and decision.action == "reopen":
+        ticket_id = int(decision.ticket["id"])
+        stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+        cw.patch_ticket(
+            ticket_id,
+            {
+                "status": {"id": target.open_status_id},
+                "initialInternalAnalysis": f"Reopened by Airflow at {stamp}: {ref} recurred.",
+            },
+        )
+        action, message = "reopened", decision.reason
+    else:
+        body: dict[str, Any] = {
+            "summary": summary_text(summary),
+            "board": {"id": target.board_id},
+            "status": {"id": target.open_status_id},
+            "company": {"id": company_id},
+        }
+        text = clean_text(description) if description is not None else ""
+        if text:
+            body["initialDescription"] = text
+        if ref is not None:
+            body["externalXRef"] = ref
+        for key, name in (("priority", priority), ("type", service_type), ("subType", subtype)):
+            if name:
+                body[key] = {"name": clean_text(name, single_line=True)}
+        created = cw.create_ticket(body, find_existing=find_existing if ref is not None else None)
+        ticket_id = int(created["id"])
+        action, message = "created", f"ticket #{ticket_id} opened on {target.board_name or target.board_id}"
+
+    if configuration_id is not None and action != "existing":
+        attached = {c.get("id") for c in cw.list_ticket_configurations(ticket_id)}
+        if configuration_id not in attached:
+            cw.attach_configuration(ticket_id, configuration_id)
+    return TicketOutcome(
+        action=action,
+        ticket_id=ticket_id,
+        ticket_url=cw.ticket_url(ticket_id),
+        company_id=company_id,
+        board_id=target.board_id,
+        configuration_id=configuration_id,
+        external_ref=ref,
+        message=message,
+    )
+
+
+def close_tickets(
+    cw: ConnectWiseHook,
+    settings: ResolvedSettings,
+    *,
+    board: str,
+    ticket_id: int | None = None,
+    external_ref: Any = None,
+    resolution: Any = None,
+) -> list[TicketOutcome]:
+    """Set the board's closed status on a ticket (by id) or on every open ticket of a reference.
+
+    Closing an already closed ticket is a success (``already_closed``); a reference with no
+    ticket gives ``not_found``.
+
+    :param cw: the ConnectWise hook.
+    :param settings: resolved settings (closed status).
+    :param board: ``monitoring`` or ``self_service``.
+    :param ticket_id: the ticket to close.
+    :param external_ref: or: close the tickets carrying this alert/request id.
+    :param resolution: a resolution note.
+    """
+    target = board_of(settings, board)
+    if ticket_id is None and external_ref is None:
+        raise TicketInputError("ticket_id or external_ref: one of them is needed to close a ticket")
+    ref = external_ref_text(external_ref) if external_ref is not None else None
+    if ticket_id is not None:
+        tickets = [cw.get_ticket(int(ticket_id))]
+    else:
+        tickets = sorted(cw.find_tickets(board_id=target.board_id, external_ref=ref), key=lambda t: t["id"])
+    if not tickets:
+        return [
+            TicketOutcome(
+                "not_found",
+                None,
+                None,
+                board_id=target.board_id,
+                external_ref=ref,
+                message=f"no ticket carries {ref!r}",
+            )
+        ]
+    outcomes = []
+    for ticket in tickets:
+        tid = int(ticket["id"])
+        if is_closed(ticket, [target.closed_status_id]):
+            outcomes.append(_closed(cw, ticket, "already_closed", ref, f"ticket #{tid} was already closed"))
+            continue
+        changes: dict[str, Any] = {"status": {"id": _closed_status_for(ticket, target)}}
+        note = clean_text(resolution) if resolution is not None else ""
+        if note:
+            changes["initialResolution"] = note
+        cw.patch_ticket(tid, changes)
+        outcomes.append(_closed(cw, ticket, "closed", ref, f"ticket #{tid} closed"))
+    return outcomes
+
+
+def _closed_status_for(ticket: Mapping[str, Any], target: ResolvedBoard) -> int:
+    board_id = (ticket.get("board") or {}).get("id")
+    if board_id not in (None, target.board_id):
+        raise TicketInputError(
+            f"ticket #{ticket['id']} is on board {board_id}, not on the configured board {target.board_id}: "
+            "its closed status would not belong to its board"
+        )
+    return target.closed_status_id
+
+
+def _closed(
+    cw: ConnectWiseHook, ticket: Mapping[str, Any], action: str, ref: str | None, message: str
+) -> TicketOutcome:
+    tid = int(ticket["id"])
+    return TicketOutcome(
+        action=action,
+        ticket_id=tid,
+        ticket_url=cw.ticket_url(tid),
+        company_id=(ticket.get("company") or {}).get("id"),
+        board_id=(ticket.get("board") or {}).get("id"),
+        external_ref=ref or ticket.get("externalXRef"),
+        message=message,
+    )

@@ -1,0 +1,174 @@
+"""Open and close ConnectWise tickets from alerting pipelines and Self Service requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_connectwise.core.settings import ResolvedSettings
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
+from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicketLink
+
+
+class _TicketOperator(BaseOperator):
+    ui_color = "#2f6fb3"
+    operator_extra_links = (ConnectWiseTicketLink(),)
+
+    def __init__(
+        self,
+        *,
+        settings: Mapping[str, Any] | str,
+        board: str = "monitoring",
+        connectwise_conn_id: str = ConnectWiseHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.board = board
+        self.connectwise_conn_id = connectwise_conn_id
+
+    @cached_property
+    def hook(self) -> ConnectWiseHook:
+        return ConnectWiseHook(self.connectwise_conn_id)
+
+    def resolved_settings(self) -> ResolvedSettings:
+        # The validate operator's XCom (a dict); a JSON string when passed through a template.
+        return ResolvedSettings.from_dict(_as_mapping(self.settings))
+
+
+class ConnectWiseCreateTicketOperator(_TicketOperator):
+    """Open a ticket for a device on the monitoring or self-service board (idempotently).
+
+    The board and its open status come from the validated settings, the company from the
+    device's configuration (or ``company``), and the device's configuration is attached. With an
+    ``external_ref`` (alert id, request id) a retry, a rerun or a second delivery returns the
+    open ticket instead of opening another, and a recurrence within ``reopen_window`` reopens
+    the last ticket.
+
+    :param settings: the validated settings (``ConnectWiseValidateSettingsOperator``'s XCom).
+    :param summary: ticket summary (templated; trimmed to 100 characters).
+    :param description: initial description (templated).
+    :param external_ref: the alert or request id stored in ``externalXRef`` (templated).
+    :param agentid: the device's agent id (templated).
+    :param company: ConnectWise company id or identifier, when the device gives none (templated).
+    :param board: ``monitoring`` (alerts) or ``self_service`` (Self Service app requests).
+    :param priority: priority name (templated).
+    :param service_type: service type name (templated).
+    :param subtype: service subtype name (templated).
+    :param reopen_window: how recently a closed ticket may be reopened instead of a new one.
+    :param connectwise_conn_id: the ``connectwise`` connection.
+    """
+
+    template_fields: Sequence[str] = (
+        "settings",
+        "summary",
+        "description",
+        "external_ref",
+        "agentid",
+        "company",
+        "priority",
+        "service_type",
+        "subtype",
+    )
+
+    def __init__(
+        self,
+        *,
+        summary: str,
+        description: str | None = None,
+        external_ref: str | None = None,
+        agentid: str | None = None,
+        company: int | str | None = None,
+        priority: str | None = None,
+        service_type: str | None = None,
+        subtype: str | None = None,
+        reopen_window: dt.timedelta = dt.timedelta(hours=24),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.summary = summary
+        self.description = description
+        self.external_ref = external_ref
+        self.agentid = agentid
+        self.company = company
+        self.priority = priority
+        self.service_type = service_type
+        self.subtype = subtype
+        self.reopen_window = reopen_window
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        outcome = open_ticket(
+            self.hook,
+            self.resolved_settings(),
+            board=self.board,
+            summary=self.summary,
+            description=self.description,
+            external_ref=self.external_ref or None,
+            agentid=self.agentid or None,
+            company=self.company or None,
+            priority=self.priority,
+            service_type=self.service_type,
+            subtype=self.subtype,
+            reopen_window=self.reopen_window,
+        )
+        self.log.info("%s: %s", outcome.message, outcome.ticket_url)
+        context["ti"].xcom_push(key=TICKET_URL_KEY, value=outcome.ticket_url)
+        return outcome.to_dict()
+
+
+class ConnectWiseCloseTicketOperator(_TicketOperator):
+    """Close a ticket (by id, or every open ticket of an alert/request id) with the board's closed status.
+
+    Closing an already closed ticket is a success; a reference with no ticket is logged.
+
+    :param settings: the validated settings (``ConnectWiseValidateSettingsOperator``'s XCom).
+    :param ticket_id: the ticket to close (templated).
+    :param external_ref: or the alert/request id whose tickets to close (templated).
+    :param resolution: a resolution note (templated).
+    :param board: ``monitoring`` or ``self_service``.
+    :param connectwise_conn_id: the ``connectwise`` connection.
+    """
+
+    template_fields: Sequence[str] = ("settings", "ticket_id", "external_ref", "resolution")
+
+    def __init__(
+        self,
+        *,
+        ticket_id: int | str | None = None,
+        external_ref: str | None = None,
+        resolution: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.ticket_id = ticket_id
+        self.external_ref = external_ref
+        self.resolution = resolution
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        outcomes = close_tickets(
+            self.hook,
+            self.resolved_settings(),
+            board=self.board,
+            ticket_id=int(self.ticket_id) if self.ticket_id not in (None, "") else None,
+            external_ref=self.external_ref or None,
+            resolution=self.resolution,
+        )
+        for outcome in outcomes:
+            self.log.info("%s", outcome.message)
+        urls = [o.ticket_url for o in outcomes if o.ticket_url]
+        if urls:
+            context["ti"].xcom_push(key=TICKET_URL_KEY, value=urls[0])
+        return [o.to_dict() for o in outcomes]
+
+
+def _as_mapping(value: Mapping[str, Any] | str) -> Mapping[str, Any]:
+    if isinstance(value, str):
+        import json
+
+        return json.loads(value)
+    return value
