@@ -1,0 +1,199 @@
+"""Execute planned actions through a writer (the ConnectWise hook) with bounded concurrency.
+
+Every action yields one :class:`DeviceResult`: ``linked`` (created, updated, or already right),
+``unlinked`` (deactivated: the device left the company's policies) or ``failed`` (with the reason).
+One failing device never stops the others.
+
+Decisions:
+
+- A write that raises an ``Exception`` becomes a ``failed`` result whose error is
+  ``str(exc)`` (the hook's errors carry no secrets), prefixed with what was attempted; it is also
+  logged with its traceback, so a bug in a writer is visible rather than silently reported as a
+  device failure. ``KeyboardInterrupt``, ``SystemExit`` and other ``BaseException`` s propagate;
+  writes not yet started are then cancelled (writes in flight finish).
+- A create passes ``find_existing`` (the writer's ``find_configuration`` for this company and
+  agent id) so that a POST whose response was lost is looked up before it is sent again.
+- A create answered without an integer ``id`` is ``failed``: the device cannot be called linked.
+- Results come back in the order of the actions, whatever order the writes finish in.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from airflow_provider_connectwise.core.planning import ACTIONS, DeviceAction
+
+__all__ = ["STATES", "ConfigurationWriter", "DeviceResult", "apply_actions", "result_without_write"]
+
+log = logging.getLogger(__name__)
+
+State = Literal["linked", "failed", "unlinked"]
+STATES: tuple[str, ...] = ("linked", "failed", "unlinked")
+
+
+class ConfigurationWriter(Protocol):
+    """What :func:`apply_actions` needs from the ConnectWise hook."""
+
+    def create_configuration(
+        self, body: dict[str, Any], *, find_existing: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any]:
+        """POST a configuration and return it; call ``find_existing`` before re-sending a POST whose answer was lost."""
+        ...
+
+    def patch_configuration(self, configuration_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """PATCH the given top-level fields (field -> value; references as ``{"id": n}``) and return the configuration."""
+        ...
+
+    def find_configuration(self, company_id: int, agentid: str) -> dict[str, Any] | None:
+        """Return the company's configuration whose ``deviceIdentifier`` is the agent id, if any."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """The outcome for one device: what the Devices Binding table shows."""
+
+    agentid: str | None
+    device_name: str
+    policy_ids: tuple[str, ...]
+    company_id: int
+    action: str
+    configuration_id: int | None
+    state: State
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-safe form (the XCom shape)."""
+        return {
+            "agentid": self.agentid,
+            "device_name": self.device_name,
+            "policy_ids": list(self.policy_ids),
+            "company_id": self.company_id,
+            "action": self.action,
+            "configuration_id": self.configuration_id,
+            "state": self.state,
+            "error": self.error,
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DeviceResult:
+        """Rebuild a result from :meth:`to_dict` output.
+
+        :param data: the dict.
+        """
+        if data.get("state") not in STATES or data.get("action") not in ACTIONS:
+            raise ValueError(
+                f"not a device result: state {data.get('state')!r}, action {data.get('action')!r}"
+            )
+        return cls(
+            agentid=data.get("agentid"),
+            device_name=data.get("device_name", ""),
+            policy_ids=tuple(data.get("policy_ids", ())),
+            company_id=int(data["company_id"]),
+            action=data["action"],
+            configuration_id=data.get("configuration_id"),
+            state=data["state"],
+            error=data.get("error"),
+            warnings=tuple(data.get("warnings", ())),
+        )
+
+
+def _result(
+    action: DeviceAction, state: State, *, configuration_id: int | None = None, error: str | None = None
+) -> DeviceResult:
+    return DeviceResult(
+        agentid=action.agentid,
+        device_name=action.device_name,
+        policy_ids=action.policy_ids,
+        company_id=action.company_id,
+        action=action.action,
+        configuration_id=configuration_id if configuration_id is not None else action.configuration_id,
+        state=state,
+        error=error,
+        warnings=action.warnings,
+    )
+
+
+def result_without_write(action: DeviceAction) -> DeviceResult:
+    """Return the result of an action that writes nothing (``none``, ``fail``, a done deactivation).
+
+    :param action: an action whose ``is_write`` is false.
+    """
+    if action.is_write:
+        raise ValueError(f"{action.action} action of {action.agentid!r} writes; apply it")
+    if action.action == "fail":
+        return _result(action, "failed", error=action.error or "the device could not be planned")
+    return _result(action, "unlinked" if action.action == "deactivate" else "linked")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def _apply_one(action: DeviceAction, writer: ConfigurationWriter) -> DeviceResult:
+    if action.action == "create":
+        attempt = "could not create the configuration"
+    else:
+        attempt = f"could not {'deactivate' if action.action == 'deactivate' else 'update'} configuration {action.configuration_id}"
+    try:
+        if action.action == "create":
+            assert action.agentid is not None, "a create action always has an agent id"
+            find_existing = functools.partial(writer.find_configuration, action.company_id, action.agentid)
+            created = writer.create_configuration(dict(action.desired), find_existing=find_existing)
+            configuration_id = created.get("id") if isinstance(created, Mapping) else None
+            if not isinstance(configuration_id, int) or isinstance(configuration_id, bool):
+                return _result(
+                    action, "failed", error=f"{attempt}: ConnectWise answered without a configuration id"
+                )
+        else:
+            if action.configuration_id is None:
+                return _result(action, "failed", error=f"{attempt}: the action names no configuration")
+            writer.patch_configuration(action.configuration_id, dict(action.changes))
+            configuration_id = action.configuration_id
+    except Exception as exc:
+        log.warning(
+            "%s for device %r (agent id %s)", attempt, action.device_name, action.agentid, exc_info=True
+        )
+        return _result(action, "failed", error=f"{attempt}: {_describe(exc)}")
+    return _result(
+        action, "unlinked" if action.action == "deactivate" else "linked", configuration_id=configuration_id
+    )
+
+
+def apply_actions(
+    actions: Iterable[DeviceAction | Mapping[str, Any]], writer: ConfigurationWriter, *, concurrency: int = 8
+) -> list[DeviceResult]:
+    """Apply the write actions with at most ``concurrency`` writes in flight; one result per action.
+
+    :param actions: planned actions (or their dicts, e.g. a batch pulled from XCom); actions that
+        write nothing get their result without calling the writer.
+    :param writer: the ConnectWise hook, or anything with the :class:`ConfigurationWriter` methods.
+    :param concurrency: maximum number of simultaneous writes (at least 1).
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    items = [a if isinstance(a, DeviceAction) else DeviceAction.from_dict(a) for a in actions]
+    results: list[DeviceResult | None] = [None if a.is_write else result_without_write(a) for a in items]
+    writes = [position for position, action in enumerate(items) if action.is_write]
+    if not writes:
+        return [r for r in results if r is not None]
+    executor = ThreadPoolExecutor(max_workers=min(concurrency, len(writes)), thread_name_prefix="cw-apply")
+    try:
+        futures: dict[Future[DeviceResult], int] = {
+            executor.submit(_apply_one, items[position], writer): position for position in writes
+        }
+        for future in as_completed(futures):
+            # .result() re-raises a BaseException (KeyboardInterrupt, SystemExit) from a worker.
+            results[futures[future]] = future.result()
+    finally:
+        # On an interruption, writes not yet started are dropped; those in flight finish.
+        executor.shutdown(wait=True, cancel_futures=True)
+    return [r for r in results if r is not None]
