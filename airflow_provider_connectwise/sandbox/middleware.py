@@ -1,0 +1,158 @@
+"""Raw ASGI middleware: request accounting, latency, rate limiting and fault injection.
+
+It wraps the whole app (admin paths under ``/_sandbox`` pass through untouched and are not counted).
+A "reset" closes the TCP connection without any answer; "lost" lets the request be applied, then
+drops the answer (reset) or replaces it with a 500/504 - the write exists although the client saw an
+error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+from .config import FaultConfig
+from .connections import abort_connection
+from .contract import match_operation
+from .exceptions import JSON, TEXT, RateLimited, SandboxError
+from .faults import in_scope
+from .runtime import Runtime
+
+ADMIN_PREFIX = "/_sandbox"
+_CW_API = re.compile(r"^/[^/]+/apis/3\.0(?P<rest>/.*)?$")
+_ADDIGY_ORG = re.compile(r"^/api/v2/o/[^/]+")
+_ADDIGY_AGENT = re.compile(r"/devices/[^/]+/policy-assignments$")
+
+_CW_500 = b'{"code": "ConnectWiseApi", "message": "An error has occurred.", "errors": null}'
+_CW_500_TIMEOUT = (
+    b'{"code": "ConnectWiseApi", "message": "Execution Timeout Expired.  The timeout period elapsed prior to '
+    b'completion of the operation or the server is not responding.", "errors": null}'
+)
+_ADDIGY_500 = b'{"code": 500, "message": "internal server error", "error_chain": {}}'
+
+
+def classify(path: str) -> tuple[str, str]:
+    """``(service, path template)`` for counters and logs."""
+    if path.startswith("/api/v2"):
+        template = _ADDIGY_ORG.sub("/api/v2/o/{organization_id}", path)
+        return "addigy", _ADDIGY_AGENT.sub("/devices/{agent_id}/policy-assignments", template)
+    if path.startswith("/login/companyinfo/"):
+        return "connectwise", "/login/companyinfo/{companyId}"
+    m = _CW_API.match(path)
+    if m:
+        rest = m.group("rest") or "/"
+        op = match_operation(rest)
+        return "connectwise", op.template if op else rest
+    return "connectwise", path
+
+
+class SandboxMiddleware:
+    def __init__(self, app: Any, runtime: Runtime):
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        rt = self.runtime
+        path, method = scope["path"], scope["method"]
+        service, template = classify(path)
+        started = time.time()
+        t0 = time.monotonic()
+        rt.stats.arrival(service, started)
+        box: dict[str, Any] = {"status": None}
+
+        async def send_tracked(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                box["status"] = message["status"]
+            await send(message)
+
+        async def send_discarded(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                box["committed_status"] = message["status"]
+
+        fault: str | None = None
+        try:
+            delay = rt.faults.latency(service)
+            if delay:
+                await asyncio.sleep(delay)
+            cfg: FaultConfig = rt.config.faults
+            if cfg.rate_limit and in_scope(cfg.scope, service):
+                retry = rt.limiter.check(service, cfg.rate_limit, time.time())
+                if retry is not None:
+                    fault = "429"
+                    await _send_error(
+                        send_tracked, RateLimited(retry, style=cfg.rate_limit_style, service=service)
+                    )
+                    return
+            fault = rt.faults.decide(service, method, path)
+            if fault is None:
+                await self.app(scope, receive, send_tracked)
+            elif fault in ("429", "429-html"):
+                style = "html" if fault == "429-html" else "json"
+                await _send_error(send_tracked, RateLimited(30, style=style, service=service))
+            elif fault in ("500", "500-timeout"):
+                await _send_500(send_tracked, service, timeout=fault == "500-timeout")
+            elif fault == "503":
+                await _send_raw(send_tracked, 503, TEXT, b"Service Unavailable")
+            elif fault == "reset":
+                await _reset(scope)
+            else:  # lost, lost-500, lost-504: apply, then lose the answer
+                await self.app(scope, receive, send_discarded)
+                box["fault_detail"] = box.get("committed_status")
+                if fault == "lost":
+                    await _reset(scope)
+                elif fault == "lost-504":
+                    await _send_raw(send_tracked, 504, TEXT, b"Gateway Timeout")
+                else:
+                    await _send_500(send_tracked, service, timeout=False)
+        finally:
+            rt.stats.record(
+                service=service,
+                method=method,
+                path=path,
+                template=template,
+                query=_query_pairs(scope),
+                status=box["status"],
+                fault=fault,
+                started=started,
+                duration=time.monotonic() - t0,
+            )
+
+
+def _query_pairs(scope: dict[str, Any]) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    raw = scope.get("query_string") or b""
+    return parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+
+
+async def _send_raw(
+    send: Any, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+) -> None:
+    raw_headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    for k, v in (headers or {}).items():
+        raw_headers.append((k.lower().encode(), v.encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Any, error: SandboxError) -> None:
+    status, content_type, body, headers = error.render()
+    await _send_raw(send, status, content_type, body, headers)
+
+
+async def _send_500(send: Any, service: str, *, timeout: bool) -> None:
+    body = _ADDIGY_500 if service == "addigy" else (_CW_500_TIMEOUT if timeout else _CW_500)
+    await _send_raw(send, 500, JSON, body)
+
+
+async def _reset(scope: dict[str, Any]) -> None:
+    if not abort_connection(scope):
+        raise ConnectionResetError("sandbox fault: connection reset without a response")
+    # Let the server notice the closed transport so it does not try to answer.
+    for _ in range(3):
+        await asyncio.sleep(0)

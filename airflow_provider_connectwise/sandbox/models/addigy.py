@@ -1,0 +1,614 @@
+"""Addigy state: policies, devices with facts, the fact catalogue and monitoring alerts.
+
+Plain Python (no HTTP). API methods take the decoded JSON body and raise ``AddigyError`` subclasses;
+admin methods (``add_device``, ``move_device``, ``raise_alert`` ...) drive the scenarios tests need.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from ..exceptions import AddigyError, AddigyNotFound
+from ..paging import PageRequest, page_slice
+
+Record = dict[str, Any]
+
+#: The built-in facts the seeds use: identifier -> (display name, return type).
+FACT_CATALOGUE: dict[str, tuple[str, str]] = {
+    "device_name": ("Device Name", "string"),
+    "serial_number": ("Serial Number", "string"),
+    "ethernet_mac_address": ("Ethernet MAC Address", "string"),
+    "local_ip": ("Local IP", "string"),
+    "os_platform": ("OS Platform", "string"),
+    "system_version": ("System Version", "string"),
+    "processor_speed": ("Processor Speed (GHz)", "number"),
+    "total_memory": ("Total Memory (GB)", "number"),
+    "current_user": ("Current User", "string"),
+    "hardware_model": ("Hardware Model", "string"),
+    "policy_ids": ("Policy IDs", "list"),
+    "online": ("Online", "boolean"),
+    "last_online": ("Last Online", "date"),
+    "agent_version": ("Agent Version", "string"),
+}
+
+ALERT_STATUSES = ("Unattended", "Acknowledged", "Resolved")
+MAX_DEVICES_PER_PAGE = 500
+MAX_ALERTS_PER_PAGE = 100
+
+
+class FactError:
+    """A fact whose collection failed on the device: stored as ``{value: null, error_msg: message}``."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+
+def _fact_type(value: Any, default: str) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, str):
+        return "string"
+    return default
+
+
+def _iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class AddigyBackend:
+    """All Addigy state of one sandbox.
+
+    :param org_id: the organization the API key belongs to.
+    :param clock: returns "now" (UTC).
+    """
+
+    def __init__(self, org_id: str, *, clock: Callable[[], datetime] | None = None):
+        self.lock = threading.RLock()
+        self.org_id = org_id
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.policies: dict[str, Record] = {}
+        self.devices: dict[str, Record] = {}
+        self.alerts: dict[str, Record] = {}
+        self.facts: dict[str, tuple[str, str]] = dict(FACT_CATALOGUE)
+        self._alert_seq = itertools.count(1)
+        self._device_seq = itertools.count(1)
+        self._policy_seq = itertools.count(1)
+
+    def now(self) -> str:
+        return _iso(self.clock())
+
+    # ------------------------------------------------------------ API: whoami / facts
+
+    def fact_catalogue(self) -> list[Record]:
+        """GET /o/{org}/facts."""
+        return [
+            {
+                "identifier": ident,
+                "name": name,
+                "return_type": rtype,
+                "orgid": self.org_id,
+                "provider": "addigy",
+                "source": "built-in",
+                "version": 1,
+            }
+            for ident, (name, rtype) in self.facts.items()
+        ]
+
+    # ------------------------------------------------------------ API: policies
+
+    def query_policies(self, body: Any) -> list[Record]:
+        """POST /oa/policies/query with ``{"policies": [ids]}`` or ``{}``: a plain array, no paging."""
+        if body is None:
+            body = {}
+        if not isinstance(body, Mapping):
+            raise AddigyError("request body must be a JSON object")
+        wanted = body.get("policies")
+        if wanted is not None and (
+            not isinstance(wanted, list) or not all(isinstance(p, str) for p in wanted)
+        ):
+            raise AddigyError("policies must be an array of policy ids")
+        with self.lock:
+            policies = self.policies.values()
+            if wanted:
+                keep = set(wanted)
+                policies = [p for p in policies if p["policyId"] in keep]
+            return [copy.deepcopy(p) for p in policies]
+
+    # ------------------------------------------------------------ API: devices
+
+    def query_devices(self, body: Any) -> Record:
+        """POST /o/{org}/devices (and /devices): ``{items, metadata}``.
+
+        Only the NESTED ``query.policy_id`` filters by policy; a top-level ``policy_id`` is ignored,
+        like Addigy does. With ``desired_fact_identifiers`` only those facts are returned.
+        """
+        if body is None:
+            body = {}
+        if not isinstance(body, Mapping):
+            raise AddigyError("request body must be a JSON object")
+        page_no = body.get("page", 1)
+        per_page = body.get("per_page", 10)
+        for name, value in (("page", page_no), ("per_page", per_page)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise AddigyError(f"{name} must be a positive integer")
+        desired = body.get("desired_fact_identifiers")
+        if desired is not None and (
+            not isinstance(desired, list) or not all(isinstance(d, str) for d in desired)
+        ):
+            raise AddigyError("desired_fact_identifiers must be an array of strings")
+        query = body.get("query") or {}
+        if not isinstance(query, Mapping):
+            raise AddigyError("query must be an object")
+        policy_id = query.get("policy_id")
+        search_any = query.get("search_any") or ""
+        filters = query.get("filters") or []
+        if not isinstance(filters, list):
+            raise AddigyError("query.filters must be an array")
+        checks = [_compile_filter(f) for f in filters]
+        with self.lock:
+            devices: Iterable[Record] = self.devices.values()
+            if policy_id:
+                devices = [d for d in devices if d["policy_id"] == policy_id]
+            if search_any:
+                needle = str(search_any).casefold()
+                devices = [d for d in devices if _searchable(d, needle)]
+            for check in checks:
+                devices = [d for d in devices if check(d)]
+            devices = list(devices)
+            sort_field = body.get("sort_field")
+            if sort_field:
+                desc = str(body.get("sort_direction", "asc")).lower() == "desc"
+                devices.sort(key=lambda d: _sort_key(_fact_value(d, sort_field)), reverse=desc)
+            request = PageRequest(page=page_no, page_size=min(per_page, MAX_DEVICES_PER_PAGE))
+            page = page_slice(devices, request)
+            items = [self._render_device(d, desired) for d in page.items]
+            return {"items": items, "metadata": _metadata(page, len(items))}
+
+    def _render_device(self, device: Record, desired: list[str] | None) -> Record:
+        facts = device["facts"]
+        if desired:
+            shown = {k: dict(facts[k]) for k in desired if k in facts}
+        else:
+            shown = {k: dict(v) for k, v in facts.items()}
+        for v in shown.values():
+            if isinstance(v.get("value"), list):
+                v["value"] = list(v["value"])
+        return {
+            "agentid": device["agentid"],
+            "orgid": device["orgid"],
+            "audit_date": device["audit_date"],
+            "agent_audit_date": device["agent_audit_date"],
+            "facts": shown,
+        }
+
+    def policy_assignments(self, agentid: str) -> list[str]:
+        """GET /o/{org}/devices/{agent_id}/policy-assignments."""
+        with self.lock:
+            device = self.devices.get(agentid)
+            if device is None:
+                raise AddigyNotFound(f"device {agentid} not found")
+            return self._policy_chain(device["policy_id"])
+
+    def _policy_chain(self, policy_id: str | None) -> list[str]:
+        chain: list[str] = []
+        while policy_id and policy_id not in chain:
+            chain.append(policy_id)
+            policy_id = (self.policies.get(policy_id) or {}).get("parent") or None
+        return chain
+
+    # ------------------------------------------------------------ API: alerts
+
+    def query_alerts(self, body: Any) -> Record:
+        """POST /oa/monitoring/alerts/query: ``{items, metadata}``; ``per_page`` must be 1..100."""
+        if body is None:
+            body = {}
+        if not isinstance(body, Mapping):
+            raise AddigyError("request body must be a JSON object")
+        page_no = body.get("page", 1)
+        per_page = body.get("per_page", 10)
+        if not isinstance(page_no, int) or isinstance(page_no, bool) or page_no < 1:
+            raise AddigyError("page must be an integer >= 1")
+        if (
+            not isinstance(per_page, int)
+            or isinstance(per_page, bool)
+            or not 1 <= per_page <= MAX_ALERTS_PER_PAGE
+        ):
+            raise AddigyError(f"per_page must be an integer between 1 and {MAX_ALERTS_PER_PAGE}")
+        query = body.get("query") or {}
+        if not isinstance(query, Mapping):
+            raise AddigyError("query must be an object")
+        direction = str(body.get("sort_direction") or "asc").lower()
+        if direction not in ("asc", "desc"):
+            raise AddigyError("sort_direction must be asc or desc")
+        sort_field = body.get("sort_field") or "created_date"
+        start = _date_bound(query.get("start_date"), "start_date", end=False)
+        end = _date_bound(query.get("end_date"), "end_date", end=True)
+        with self.lock:
+            alerts = list(self.alerts.values())
+            if query.get("agent_ids"):
+                keep = set(query["agent_ids"])
+                alerts = [a for a in alerts if a["agentid"] in keep]
+            if query.get("ids"):
+                keep = set(query["ids"])
+                alerts = [a for a in alerts if a["id"] in keep]
+            if query.get("statuses"):
+                keep = {str(s).casefold() for s in query["statuses"]}
+                alerts = [a for a in alerts if a["status"].casefold() in keep]
+            if query.get("category"):
+                alerts = [
+                    a
+                    for a in alerts
+                    if (a.get("category") or "").casefold() == str(query["category"]).casefold()
+                ]
+            if query.get("name_contains"):
+                needle = str(query["name_contains"]).casefold()
+                alerts = [a for a in alerts if needle in (a.get("name") or "").casefold()]
+            if query.get("remediation_status"):
+                alerts = [a for a in alerts if a.get("remediation_status") == query["remediation_status"]]
+            if start:
+                alerts = [a for a in alerts if a["created_date"] >= start]
+            if end:
+                alerts = [a for a in alerts if a["created_date"] <= end]
+            alerts.sort(key=lambda a: a["id"])
+            alerts.sort(key=lambda a: _sort_key(a.get(sort_field)), reverse=direction == "desc")
+            page = page_slice(alerts, PageRequest(page=page_no, page_size=per_page))
+            items = [copy.deepcopy(a) for a in page.items]
+            return {"items": items, "metadata": _metadata(page, len(items))}
+
+    def alert_action(self, action: str, body: Any) -> list[Record]:
+        """POST /o/{org}/monitoring/alerts/{acknowledge|resolve|mute} with ``{"alert_ids": [...]}``."""
+        if action not in ("acknowledge", "resolve", "mute"):
+            raise AddigyError(f"unknown action '{action}' (acknowledge, resolve or mute)")
+        if not isinstance(body, Mapping):
+            raise AddigyError("request body must be a JSON object")
+        ids = body.get("alert_ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise AddigyError("alert_ids must be a non-empty array of alert ids")
+        with self.lock:
+            out = []
+            for aid in ids:
+                alert = self.alerts.get(aid)
+                if alert is None:
+                    continue
+                self._transition(alert, action, days=body.get("days_to_mute"))
+                out.append(copy.deepcopy(alert))
+            return out
+
+    def _transition(self, alert: Record, action: str, *, days: Any = None) -> None:
+        now = self.now()
+        if action == "acknowledge":
+            if alert["status"] == "Unattended":
+                alert["status"] = "Acknowledged"
+                alert["acknowledged_date"] = now
+        elif action == "resolve":
+            if alert["status"] != "Resolved":
+                alert["status"] = "Resolved"
+                alert["resolved_date"] = now
+        elif action == "mute":
+            alert["muted"] = True
+            alert["days_to_mute"] = days if isinstance(days, int) else 7
+
+    # ------------------------------------------------------------ admin: policies
+
+    def add_policy(
+        self,
+        name: str,
+        *,
+        policy_id: str | None = None,
+        parent: str | None = None,
+        connectwise_account_id: int | None = None,
+        **extra: Any,
+    ) -> Record:
+        """Create a policy; ``connectwise_account_id`` links it to a ConnectWise company id."""
+        with self.lock:
+            pid = policy_id or f"{next(self._policy_seq):08x}-pol0-4000-8000-{len(self.policies):012x}"
+            policy = {
+                "policyId": pid,
+                "name": name,
+                "parent": parent or "",
+                "orgid": self.org_id,
+                "connectwise_account_id": connectwise_account_id,
+                "color": extra.pop("color", "#0d6efd"),
+                "icon": extra.pop("icon", "fa fa-folder"),
+                "creation_time": extra.pop("creation_time", self.now()),
+                **extra,
+            }
+            self.policies[pid] = policy
+            return copy.deepcopy(policy)
+
+    def link_policy(self, policy_id: str, connectwise_account_id: int | None) -> Record:
+        """Link (or, with ``None``, unlink) a policy to a ConnectWise company."""
+        with self.lock:
+            policy = self._policy(policy_id)
+            policy["connectwise_account_id"] = connectwise_account_id
+            return copy.deepcopy(policy)
+
+    def _policy(self, policy_id: str) -> Record:
+        policy = self.policies.get(policy_id)
+        if policy is None:
+            raise KeyError(f"no policy {policy_id!r}")
+        return policy
+
+    def policy(self, name_or_id: str) -> Record:
+        """Look a policy up by id or (case-insensitive) name."""
+        with self.lock:
+            if name_or_id in self.policies:
+                return copy.deepcopy(self.policies[name_or_id])
+            for p in self.policies.values():
+                if p["name"].casefold() == name_or_id.casefold():
+                    return copy.deepcopy(p)
+            raise KeyError(f"no policy {name_or_id!r}")
+
+    # ------------------------------------------------------------ admin: devices
+
+    def add_device(
+        self,
+        policy_id: str | None,
+        facts: Mapping[str, Any],
+        *,
+        agentid: str | None = None,
+        audit_date: str | None = None,
+    ) -> Record:
+        """Add a device. ``facts`` values may be bare values, ``FactError("...")`` or full
+        ``{value, type, error_msg}`` dicts; leave a fact out to make it missing."""
+        with self.lock:
+            if policy_id is not None:
+                self._policy(policy_id)
+            aid = agentid or f"{next(self._device_seq):08x}-a9e7-4d1c-8b2f-{len(self.devices):012x}"
+            if aid in self.devices:
+                raise ValueError(f"device {aid} already exists")
+            stamp = audit_date or self.now()
+            device = {
+                "agentid": aid,
+                "orgid": self.org_id,
+                "policy_id": policy_id,
+                "audit_date": stamp,
+                "agent_audit_date": stamp,
+                "facts": {},
+            }
+            self._write_facts(device, facts)
+            self._sync_policy_fact(device)
+            self.devices[aid] = device
+            return self._render_device(device, None)
+
+    def add_device_record(self, device: Record) -> None:
+        """Bulk path for generators: store a prepared device dict (no checks)."""
+        self.devices[device["agentid"]] = device
+
+    def remove_device(self, agentid: str) -> None:
+        with self.lock:
+            if self.devices.pop(agentid, None) is None:
+                raise KeyError(f"no device {agentid!r}")
+
+    def move_device(self, agentid: str, policy_id: str | None) -> Record:
+        """Move a device to another policy (``None``: no policy)."""
+        with self.lock:
+            device = self._device(agentid)
+            if policy_id is not None:
+                self._policy(policy_id)
+            device["policy_id"] = policy_id
+            self._sync_policy_fact(device)
+            device["audit_date"] = self.now()
+            return self._render_device(device, None)
+
+    def set_facts(self, agentid: str, facts: Mapping[str, Any]) -> Record:
+        """Change facts (same value forms as ``add_device``)."""
+        with self.lock:
+            device = self._device(agentid)
+            self._write_facts(device, facts)
+            device["audit_date"] = self.now()
+            return self._render_device(device, None)
+
+    def remove_fact(self, agentid: str, identifier: str) -> None:
+        with self.lock:
+            self._device(agentid)["facts"].pop(identifier, None)
+
+    def _device(self, agentid: str) -> Record:
+        device = self.devices.get(agentid)
+        if device is None:
+            raise KeyError(f"no device {agentid!r}")
+        return device
+
+    def _write_facts(self, device: Record, facts: Mapping[str, Any]) -> None:
+        for ident, value in facts.items():
+            default_type = self.facts.get(ident, ("", "string"))[1]
+            if isinstance(value, FactError):
+                device["facts"][ident] = {"value": None, "type": default_type, "error_msg": value.message}
+            elif isinstance(value, Mapping) and "value" in value:
+                device["facts"][ident] = {
+                    "value": value.get("value"),
+                    "type": value.get("type") or _fact_type(value.get("value"), default_type),
+                    "error_msg": value.get("error_msg"),
+                }
+            else:
+                device["facts"][ident] = {
+                    "value": value,
+                    "type": _fact_type(value, default_type),
+                    "error_msg": None,
+                }
+
+    def _sync_policy_fact(self, device: Record) -> None:
+        device["facts"]["policy_ids"] = {
+            "value": self._policy_chain(device["policy_id"]),
+            "type": "list",
+            "error_msg": None,
+        }
+
+    def device(self, agentid: str) -> Record:
+        with self.lock:
+            return self._render_device(self._device(agentid), None)
+
+    def devices_in(self, policy: str | None) -> list[Record]:
+        """Devices of a policy (by id or name); ``None``: devices in no policy."""
+        with self.lock:
+            pid = None if policy is None else self.policy(policy)["policyId"]
+            return [self._render_device(d, None) for d in self.devices.values() if d["policy_id"] == pid]
+
+    # ------------------------------------------------------------ admin: alerts
+
+    def raise_alert(
+        self,
+        agentid: str,
+        name: str,
+        *,
+        level: str = "warning",
+        category: str = "System",
+        fact_identifier: str | None = None,
+        value: Any = None,
+        send_ticket: bool = True,
+        alert_id: str | None = None,
+        created_date: str | None = None,
+    ) -> Record:
+        """A monitoring item fires on a device (status ``Unattended``)."""
+        with self.lock:
+            device = self._device(agentid)
+            aid = alert_id or f"{next(self._alert_seq):024x}"
+            alert = {
+                "id": aid,
+                "agentid": agentid,
+                "orgid": self.org_id,
+                "policy_id": device["policy_id"],
+                "name": name,
+                "level": level,
+                "category": category,
+                "status": "Unattended",
+                "fact_identifier": fact_identifier,
+                "value": value,
+                "send_ticket": send_ticket,
+                "created_date": created_date or self.now(),
+                "acknowledged_date": None,
+                "resolved_date": None,
+                "remediation_status": None,
+                "muted": False,
+            }
+            self.alerts[aid] = alert
+            return copy.deepcopy(alert)
+
+    def resolve_alert(self, alert_id: str) -> Record:
+        """The condition cleared (or someone resolved it in Addigy)."""
+        return self._admin_transition(alert_id, "resolve")
+
+    def acknowledge_alert(self, alert_id: str) -> Record:
+        return self._admin_transition(alert_id, "acknowledge")
+
+    def _admin_transition(self, alert_id: str, action: str) -> Record:
+        with self.lock:
+            alert = self.alerts.get(alert_id)
+            if alert is None:
+                raise KeyError(f"no alert {alert_id!r}")
+            self._transition(alert, action)
+            return copy.deepcopy(alert)
+
+    def alert(self, alert_id: str) -> Record:
+        with self.lock:
+            if alert_id not in self.alerts:
+                raise KeyError(f"no alert {alert_id!r}")
+            return copy.deepcopy(self.alerts[alert_id])
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _metadata(page: Any, count: int) -> Record:
+    return {
+        "page": page.request.page,
+        "per_page": page.request.page_size,
+        "page_count": -(-page.total // page.request.page_size) if page.total else 0,
+        "result_count": count,
+        "total": page.total,
+    }
+
+
+def _fact_value(device: Record, ident: str) -> Any:
+    fact = device["facts"].get(ident)
+    return fact.get("value") if isinstance(fact, dict) else None
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (1, value)
+    return (2, str(value).casefold())
+
+
+def _searchable(device: Record, needle: str) -> bool:
+    if needle in device["agentid"].casefold():
+        return True
+    for fact in device["facts"].values():
+        value = fact.get("value")
+        if value is not None and needle in str(value).casefold():
+            return True
+    return False
+
+
+def _date_bound(raw: Any, name: str, *, end: bool) -> str | None:
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        raise AddigyError(f"{name} must be a date string like 2023-12-31")
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            datetime.strptime(text, "%Y-%m-%d")
+            return f"{text}T23:59:59Z" if end else f"{text}T00:00:00Z"
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise AddigyError(f"{name} must be a date string like 2023-12-31") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return _iso(dt)
+
+
+_FILTER_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": lambda a, b: _eq(a, b),
+    "equal": lambda a, b: _eq(a, b),
+    "!=": lambda a, b: not _eq(a, b),
+    "not_equal": lambda a, b: not _eq(a, b),
+    "contains": lambda a, b: str(b).casefold() in str(a).casefold(),
+    "not_contains": lambda a, b: str(b).casefold() not in str(a).casefold(),
+    "begins_with": lambda a, b: str(a).casefold().startswith(str(b).casefold()),
+    "ends_with": lambda a, b: str(a).casefold().endswith(str(b).casefold()),
+    ">": lambda a, b: _num(a) > _num(b),
+    "<": lambda a, b: _num(a) < _num(b),
+    ">=": lambda a, b: _num(a) >= _num(b),
+    "<=": lambda a, b: _num(a) <= _num(b),
+}
+
+
+def _eq(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.casefold() == b.casefold()
+    return a == b
+
+
+def _num(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _compile_filter(spec: Any) -> Callable[[Record], bool]:
+    if not isinstance(spec, Mapping) or not isinstance(spec.get("audit_field"), str):
+        raise AddigyError("each filter needs an audit_field")
+    op = str(spec.get("operation") or "=").lower()
+    fn = _FILTER_OPS.get(op)
+    if fn is None:
+        raise AddigyError(f"unsupported filter operation '{op}'")
+    field, wanted = spec["audit_field"], spec.get("value")
+
+    def check(device: Record) -> bool:
+        value = _fact_value(device, field)
+        return value is not None and fn(value, wanted)
+
+    return check

@@ -1,0 +1,1 @@
+"""HTTP routes (FastAPI): short handlers that parse, call the models and return."""
