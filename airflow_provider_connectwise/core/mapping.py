@@ -305,7 +305,8 @@ def _number_and_unit(raw: Any, units: str) -> tuple[Decimal, str | None]:
     match = re.fullmatch(rf"{number}\s*({units})?", text, re.ASCII | re.IGNORECASE)
     if match is None:
         # A processor name such as "Intel(R) Core(TM) i7-9750H CPU @ 2.60GHz".
-        match = re.search(rf"{number}\s*({units})\b", text, re.ASCII | re.IGNORECASE)
+        # The lookbehind keeps a number from starting mid-token: "-1 GHz" is not 1 GHz.
+        match = re.search(rf"(?<![-\w.,]){number}\s*({units})\b", text, re.ASCII | re.IGNORECASE)
     if match is None:
         raise _FieldError(f"cannot read a number from {_show(raw)}")
     try:
