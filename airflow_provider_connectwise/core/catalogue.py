@@ -337,13 +337,11 @@ def render_catalogue(catalogue: Catalogue) -> str:
     parts = ["Service boards and their ticket statuses"]
     rows: list[list[object]] = []
     for board in catalogue.boards:
-        rows.append([board.id, board.name, "board", "", "yes" if board.inactive else "", ""])
+        rows.append([board.id, board.name, "board", "", _yes(board.inactive)])
         for status in board.statuses:
             kind = "closed" if status.closed else "open"
-            rows.append(
-                [status.id, f"  {status.name}", kind, _yes(status.default), _yes(status.inactive), ""]
-            )
-    parts.append(text_table(["id", "name", "kind", "default", "inactive", ""], rows, max_widths=width))
+            rows.append([status.id, f"  {status.name}", kind, _yes(status.default), _yes(status.inactive)])
+    parts.append(text_table(["id", "name", "kind", "default", "inactive"], rows, max_widths=width))
     parts.append("\nConfiguration statuses")
     parts.append(
         text_table(

@@ -133,7 +133,8 @@ class DeviceMappingError(ValueError):
 
     def __str__(self) -> str:
         agent = printable(self.agentid, _SHOW_LIMIT) if self.agentid else "none"
-        return f"device '{self.device_label}' (agent id {agent}): {self.field}: {self.message}"
+        label = printable(self.device_label, _SHOW_LIMIT)
+        return f"device '{label}' (agent id {agent}): {self.field}: {self.message}"
 
 
 class _FieldError(ValueError):
