@@ -385,18 +385,21 @@ def _describe(error: BaseException) -> str:
     schema_errors: Iterable[Any] = (
         getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None) or ()
     )
+    name, location = getattr(error, "name", None), getattr(error, "location", None)
+    subject = f"{location} parameter {name}" if name and location else "body"
     parts = []
     for err in schema_errors:
-        where = "/".join(str(p) for p in getattr(err, "absolute_path", [])) or "(root)"
-        parts.append(f"body {where}: {err.message}")
+        where = "/".join(str(p) for p in getattr(err, "absolute_path", []))
+        parts.append(
+            f"{subject} {where or '(root)'}: {err.message}"
+            if subject == "body"
+            else f"{subject}: {err.message}"
+        )
     if parts:
         return "; ".join(parts)
     text = str(error)
     if cause is not None and str(cause) and str(cause) not in text:
         text = f"{text} ({cause})"
-    name = getattr(error, "name", None)
-    if name and name not in text:
-        text = f"{text}: {name}"
     return text
 
 

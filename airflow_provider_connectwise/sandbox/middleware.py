@@ -63,18 +63,40 @@ class SandboxMiddleware:
         started = time.time()
         t0 = time.monotonic()
         rt.stats.arrival(service, started)
-        box: dict[str, Any] = {"status": None}
+        box: dict[str, Any] = {"status": None, "fault": None, "recorded": False}
+
+        def record() -> None:
+            # Recorded just before the last byte goes out, so a client that got its answer finds it logged.
+            if box["recorded"]:
+                return
+            box["recorded"] = True
+            rt.stats.record(
+                service=service,
+                method=method,
+                path=path,
+                template=template,
+                query=_query_pairs(scope),
+                status=box["status"],
+                fault=box["fault"],
+                started=started,
+                duration=time.monotonic() - t0,
+            )
 
         async def send_tracked(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 box["status"] = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                record()
             await send(message)
 
         async def send_discarded(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 box["committed_status"] = message["status"]
 
-        fault: str | None = None
+        async def reset() -> None:
+            record()
+            await _reset(scope)
+
         try:
             delay = rt.faults.latency(service)
             if delay:
@@ -83,12 +105,12 @@ class SandboxMiddleware:
             if cfg.rate_limit and in_scope(cfg.scope, service):
                 retry = rt.limiter.check(service, cfg.rate_limit, time.time())
                 if retry is not None:
-                    fault = "429"
+                    box["fault"] = "429"
                     await _send_error(
                         send_tracked, RateLimited(retry, style=cfg.rate_limit_style, service=service)
                     )
                     return
-            fault = rt.faults.decide(service, method, path)
+            fault = box["fault"] = rt.faults.decide(service, method, path)
             if fault is None:
                 await self.app(scope, receive, send_tracked)
             elif fault in ("429", "429-html"):
@@ -99,28 +121,17 @@ class SandboxMiddleware:
             elif fault == "503":
                 await _send_raw(send_tracked, 503, TEXT, b"Service Unavailable")
             elif fault == "reset":
-                await _reset(scope)
+                await reset()
             else:  # lost, lost-500, lost-504: apply, then lose the answer
                 await self.app(scope, receive, send_discarded)
-                box["fault_detail"] = box.get("committed_status")
                 if fault == "lost":
-                    await _reset(scope)
+                    await reset()
                 elif fault == "lost-504":
                     await _send_raw(send_tracked, 504, TEXT, b"Gateway Timeout")
                 else:
                     await _send_500(send_tracked, service, timeout=False)
         finally:
-            rt.stats.record(
-                service=service,
-                method=method,
-                path=path,
-                template=template,
-                query=_query_pairs(scope),
-                status=box["status"],
-                fault=fault,
-                started=started,
-                duration=time.monotonic() - t0,
-            )
+            record()
 
 
 def _query_pairs(scope: dict[str, Any]) -> list[tuple[str, str]]:
