@@ -123,10 +123,17 @@ class Field:
 
     def in_(self, values: Iterable[object]) -> Condition:
         """``field in (a, b, c)``; an empty list is refused (ConnectWise answers 400)."""
+        return self._list("in", values)
+
+    def not_in(self, values: Iterable[object]) -> Condition:
+        """``field not in (a, b, c)``; an empty list is refused."""
+        return self._list("not in", values)
+
+    def _list(self, op: str, values: Iterable[object]) -> Condition:
         rendered = [render_value(v) for v in values]
         if not rendered:
-            raise UnsafeConditionValue(f"{self.path} in (): at least one value is needed")
-        return Condition(f"{self.path} in ({', '.join(rendered)})")
+            raise UnsafeConditionValue(f"{self.path} {op} (): at least one value is needed")
+        return Condition(f"{self.path} {op} ({', '.join(rendered)})")
 
 
 def all_of(conditions: Iterable[Condition]) -> Condition:

@@ -79,6 +79,7 @@ def test_operators_and_combination():
         'managementLink like "https://app.addigy.com/*"'
     )
     assert str(Field("board/id").in_([3, 2, 4])) == "board/id in (3, 2, 4)"
+    assert str(Field("company/id").not_in([1, 2])) == "company/id not in (1, 2)"
     assert (
         str(all_of([Field("a").eq(1), Field("b").eq(2), Field("c").eq(3)])) == "(a = 1 AND b = 2) AND c = 3"
     )
@@ -100,6 +101,8 @@ def test_wildcards_from_outside_are_refused():
 def test_empty_in_is_refused():
     with pytest.raises(UnsafeConditionValue):
         Field("id").in_([])
+    with pytest.raises(UnsafeConditionValue):
+        Field("id").not_in([])
 
 
 def test_chunked_in_keeps_every_value_once_and_stays_short():

@@ -1,0 +1,357 @@
+"""Devices Binding (seed "Setup" and "Notes"): policies -> devices -> plan -> apply -> link status.
+
+The reads happen once per company (all pages, only the fields needed); the writes are cut
+into batches that Airflow can spread over workers as mapped task instances. Every function here
+takes hooks and returns JSON-safe data, so the split operators of the scheduled DAG and the
+one-task sync operator run exactly the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from airflow_provider_connectwise.core.apply import DeviceResult, apply_actions, result_without_write
+from airflow_provider_connectwise.core.binding import BindingReport, LinkedPolicy, LinkStatus, summarise
+from airflow_provider_connectwise.core.conditions import Field, UnsafeConditionValue
+from airflow_provider_connectwise.core.planning import (
+    Batch,
+    CompanyPlan,
+    DeviceAction,
+    index_configurations,
+    plan_company,
+    plan_orphans,
+    replan_action,
+)
+from airflow_provider_connectwise.core.settings import ResolvedSettings
+from airflow_provider_connectwise.hooks.addigy import AddigyHook
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 500
+
+
+# --- policies and their links ------------------------------------------------------------------
+
+
+def needed_facts(settings: ResolvedSettings) -> list[str]:
+    """The fact identifiers the mapping and the type rules read (what to ask the MDM for)."""
+    facts = [fact for fact in settings.field_mapping.values() if fact]
+    facts += [rule.fact for rule in settings.type_rules]
+    return list(dict.fromkeys(facts))
+
+
+def list_policy_links(
+    addigy: AddigyHook,
+    cw: ConnectWiseHook,
+    settings: ResolvedSettings,
+    *,
+    policy_ids: Iterable[str] = (),
+    overrides: Mapping[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """Every MDM policy with the ConnectWise company it is linked to (``None``: not linked).
+
+    A link to a company that does not exist or is deleted is kept with an ``error`` so that the
+    policy's devices fail with a message a person can act on.
+
+    :param addigy: the MDM hook.
+    :param cw: the ConnectWise hook (to name and check the linked companies).
+    :param settings: resolved settings (explicit links, ``use_mdm_links``).
+    :param policy_ids: only these policies (default: all).
+    :param overrides: policy id -> company id links for this run only (manual sync).
+    """
+    overrides = {str(k): int(v) for k, v in (overrides or {}).items()}
+    policies = []
+    for raw in addigy.list_policies(policy_ids):
+        policy_id = str(raw.get("policyId") or raw.get("policy_id") or "")
+        if not policy_id:
+            continue
+        company_id = overrides.get(policy_id) or settings.company_for_policy(
+            policy_id, raw.get("connectwise_account_id")
+        )
+        policies.append(
+            {"policy_id": policy_id, "name": str(raw.get("name") or ""), "company_id": company_id}
+        )
+    return _name_companies(cw, policies)
+
+
+def _name_companies(cw: ConnectWiseHook, policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = sorted({p["company_id"] for p in policies if p["company_id"] is not None})
+    companies = {c["id"]: c for c in cw.find_companies(ids=ids)} if ids else {}
+    for policy in policies:
+        company_id = policy["company_id"]
+        company = companies.get(company_id)
+        policy["company_name"] = str((company or {}).get("identifier") or (company or {}).get("name") or "")
+        policy["error"] = None
+        if company_id is not None and (company is None or company.get("deletedFlag")):
+            policy["error"] = (
+                f"policy {policy['name'] or policy['policy_id']!r} is linked to ConnectWise company id "
+                f"{company_id}, which {'is deleted' if company else 'does not exist'}; link it to another company"
+            )
+    return policies
+
+
+def fetch_policy_devices(
+    addigy: AddigyHook, settings: ResolvedSettings, policy: Mapping[str, Any]
+) -> list[dict]:
+    """The devices of one policy, with the facts the mapping and the type rules need."""
+    return addigy.list_policy_devices(policy["policy_id"], needed_facts(settings))
+
+
+# --- planning ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BindingPlan:
+    """Plans per company (linked companies and orphans), and the batches of writes."""
+
+    plans: list[CompanyPlan] = field(default_factory=list)
+    batches: list[Batch] = field(default_factory=list)
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def results_without_write(self) -> list[DeviceResult]:
+        """Results of the actions that need no write (already right, or failed at planning)."""
+        return [result_without_write(a) for plan in self.plans for a in plan.actions if not a.is_write]
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON-safe plan without the batches (which travel separately)."""
+        counts: dict[str, int] = defaultdict(int)
+        for plan in self.plans:
+            for name, n in plan.counts.items():
+                counts[name] += n
+        return {
+            "policies": self.policies,
+            "counts": dict(counts),
+            "companies": [
+                {"company_id": p.company_id, "company_name": p.company_name, "counts": p.counts}
+                for p in self.plans
+            ],
+            "results_without_write": [r.to_dict() for r in self.results_without_write()],
+            "warnings": self.warnings + [w for p in self.plans for w in p.warnings],
+            "batch_labels": [b.label for b in self.batches],
+        }
+
+
+def plan_binding(
+    cw: ConnectWiseHook,
+    settings: ResolvedSettings,
+    policies: Sequence[Mapping[str, Any]],
+    devices: Iterable[Mapping[str, Any]],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    sweep_orphans: bool = True,
+) -> BindingPlan:
+    """Plan every linked company: its devices (all its policies together) against its configurations.
+
+    :param cw: the ConnectWise hook (reads only).
+    :param settings: resolved settings.
+    :param policies: from :func:`list_policy_links` (or supplied by another MDM's pipeline).
+    :param devices: device records, each with its ``policy_id``.
+    :param batch_size: write actions per batch (one mapped task each).
+    :param sweep_orphans: also deactivate our configurations in companies no policy links to any
+        more (one extra read, filtered server-side).
+    """
+    policy_by_id = {str(p["policy_id"]): p for p in policies}
+    devices_by_company: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    companies_of_agent: dict[str, set[int]] = defaultdict(set)
+    policies_of_agent: dict[str, list[str]] = defaultdict(list)
+    failed_links: list[DeviceAction] = []
+    for device in devices:
+        policy = policy_by_id.get(str(device.get("policy_id")))
+        if policy is None or policy.get("company_id") is None:
+            continue  # not linked (gray): nothing to bind
+        agentid = str(device.get("agentid") or "")
+        if policy.get("error"):
+            failed_links.append(_failed(device, policy, policy["error"]))
+            continue
+        devices_by_company[int(policy["company_id"])].append(device)
+        if agentid:
+            companies_of_agent[agentid].add(int(policy["company_id"]))
+            policies_of_agent[agentid].append(str(policy["policy_id"]))
+
+    conflicted = {agent: ids for agent, ids in companies_of_agent.items() if len(ids) > 1}
+    names = {int(p["company_id"]): p.get("company_name") or "" for p in policies if p.get("company_id")}
+    plan = BindingPlan(policies=[dict(p) for p in policies])
+    for company_id in sorted(devices_by_company):
+        configurations = cw.list_company_configurations(company_id)
+        company_plan = plan_company(
+            company_id,
+            devices_by_company[company_id],
+            configurations,
+            settings,
+            company_name=names.get(company_id, ""),
+        )
+        plan.plans.append(_fail_conflicts(company_plan, conflicted, policies_of_agent, names))
+    if failed_links:
+        plan.plans.append(CompanyPlan(0, "(invalid links)", tuple(failed_links)))
+    if sweep_orphans:
+        linked = {int(p["company_id"]) for p in policies if p.get("company_id") is not None}
+        plan.plans.extend(
+            plan_orphans(
+                _our_active_configurations(cw, settings, linked), settings, linked_company_ids=linked
+            )
+        )
+    plan.batches = [batch for company_plan in plan.plans for batch in company_plan.batches(batch_size)]
+    return plan
+
+
+def _failed(device: Mapping[str, Any], policy: Mapping[str, Any], error: str) -> DeviceAction:
+    facts = device.get("facts") or {}
+    name = facts.get("device_name")
+    name = name.get("value") if isinstance(name, Mapping) else name
+    return DeviceAction(
+        agentid=str(device.get("agentid") or "") or None,
+        device_name=str(name or device.get("agentid") or "?"),
+        policy_ids=(str(policy["policy_id"]),),
+        company_id=int(policy["company_id"]),
+        action="fail",
+        error=error,
+    )
+
+
+def _fail_conflicts(
+    plan: CompanyPlan,
+    conflicted: Mapping[str, set[int]],
+    policies_of_agent: Mapping[str, list[str]],
+    names: Mapping[int, str],
+) -> CompanyPlan:
+    """A device in policies linked to different companies is bound to none of them (it still
+    counts as present, so none of its configurations is deactivated)."""
+    if not conflicted:
+        return plan
+    actions = []
+    for action in plan.actions:
+        companies = conflicted.get(action.agentid or "")
+        if companies and action.action != "deactivate":
+            where = ", ".join(names.get(c) or str(c) for c in sorted(companies))
+            error = (
+                f"device {action.device_name!r} (agent {action.agentid}) is in policies "
+                f"{', '.join(policies_of_agent[action.agentid])} linked to different companies ({where}); "
+                "link those policies to one company"
+            )
+            action = replace(action, action="fail", changes={}, error=error)
+        actions.append(action)
+    return CompanyPlan(plan.company_id, plan.company_name, tuple(actions), plan.warnings)
+
+
+def _our_active_configurations(
+    cw: ConnectWiseHook, settings: ResolvedSettings, linked_company_ids: set[int]
+) -> list[dict[str, Any]]:
+    prefix = settings.management_link_template.split("{agentid}", 1)[0]
+    try:
+        condition = Field("managementLink").startswith(prefix) & Field("status/id").eq(
+            settings.active_status_id
+        )
+    except UnsafeConditionValue as exc:  # a template settings validation let through
+        log.warning("not sweeping configurations of unlinked companies: %s", exc)
+        return []
+    if linked_company_ids:
+        # The linked companies are read in full anyway; leave them out server-side when the list is short.
+        try:
+            excluded = Field("company/id").not_in(sorted(linked_company_ids))
+            if len(str(excluded)) < 1200:
+                condition = condition & excluded
+        except UnsafeConditionValue:
+            pass
+    return [
+        c
+        for c in cw.iter_configurations(condition)
+        if (c.get("company") or {}).get("id") not in linked_company_ids
+    ]
+
+
+# --- applying ----------------------------------------------------------------------------------
+
+
+def apply_batch(
+    cw: ConnectWiseHook, batch: Batch | Mapping[str, Any], *, retry: bool, concurrency: int = 8
+) -> list[DeviceResult]:
+    """Write one batch; on a retry re-read the company first and write only what is still pending.
+
+    That is the seed's "Retry Pending": devices linked by an earlier try cause no request beyond
+    the shared read.
+
+    :param cw: the ConnectWise hook (its ``create_configuration``/``patch_configuration``).
+    :param batch: the batch (or its XCom dict).
+    :param retry: whether an earlier try of this batch may have written.
+    :param concurrency: simultaneous writes.
+    """
+    batch = batch if isinstance(batch, Batch) else Batch.from_dict(batch)
+    actions = list(batch.actions)
+    if retry and actions:
+        fresh = index_configurations(cw.list_company_configurations(batch.company_id))
+        actions = [replan_action(action, fresh) for action in actions]
+        log.info(
+            "Retry Pending: %d of %d devices of %s still need a write",
+            sum(a.is_write for a in actions),
+            len(actions),
+            batch.label,
+        )
+    return apply_actions(actions, cw, concurrency=concurrency)
+
+
+def bind_all(
+    cw: ConnectWiseHook,
+    settings: ResolvedSettings,
+    policies: Sequence[Mapping[str, Any]],
+    devices: Iterable[Mapping[str, Any]],
+    *,
+    dry_run: bool = False,
+    concurrency: int = 8,
+    sweep_orphans: bool = True,
+) -> tuple[BindingPlan, list[DeviceResult]]:
+    """Plan and apply in one go (the one-task sync). Planning reads fresh state, so a retry of
+    the task writes only what is still pending."""
+    plan = plan_binding(cw, settings, policies, devices, sweep_orphans=sweep_orphans)
+    results = plan.results_without_write()
+    if dry_run:
+        return plan, results
+    writes = [action for company_plan in plan.plans for action in company_plan.write_actions()]
+    return plan, results + apply_actions(writes, cw, concurrency=concurrency)
+
+
+def policy_link_status(
+    cw: ConnectWiseHook, addigy: AddigyHook, settings: ResolvedSettings, policy: Mapping[str, Any]
+) -> LinkStatus:
+    """The policy's icon right now: gray without a company, blue when nothing is left to do."""
+    if policy.get("company_id") is None:
+        return LinkStatus.NOT_LINKED
+    if policy.get("error"):
+        return LinkStatus.PARTIAL
+    devices = fetch_policy_devices(addigy, settings, policy)
+    plan = plan_binding(cw, settings, [policy], devices, sweep_orphans=False)
+    mine = [
+        action
+        for company_plan in plan.plans
+        for action in company_plan.actions
+        if str(policy["policy_id"]) in action.policy_ids and action.action != "deactivate"
+    ]
+    return LinkStatus.LINKED if all(a.action == "none" for a in mine) else LinkStatus.PARTIAL
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def binding_report(
+    cw: ConnectWiseHook,
+    policies: Sequence[Mapping[str, Any]],
+    results: Iterable[DeviceResult | Mapping[str, Any]],
+    *,
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """The Devices Binding record a person (or the Airflow UI page) reads: table rows, link status
+    per policy, totals, and how to open a configuration in ConnectWise. Holds no secret."""
+    items = [r if isinstance(r, DeviceResult) else DeviceResult.from_dict(r) for r in results]
+    report: BindingReport = summarise(items, [LinkedPolicy.from_dict(p) for p in policies])
+    return {
+        "report": report.to_dict(),
+        "results": [r.to_dict() for r in items],
+        "policy_errors": {p["policy_id"]: p["error"] for p in policies if p.get("error")},
+        "dry_run": dry_run,
+        "configuration_url_template": cw.configuration_url(0).replace("recid=0", "recid={id}"),
+    }

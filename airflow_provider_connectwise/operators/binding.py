@@ -1,0 +1,443 @@
+"""Devices Binding as Airflow tasks: list linked policies, fetch devices, plan, apply, report.
+
+The scheduled DAG uses the split operators so the writes spread over workers as mapped task
+instances; :class:`ConnectWiseSyncDevicesOperator` does everything in one task (manual syncs,
+small fleets, devices from another MDM). Task retries are the seed's "Retry Pending".
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_connectwise.core.apply import DeviceResult
+from airflow_provider_connectwise.core.binding import pending, render_binding_table
+from airflow_provider_connectwise.core.planning import DeviceAction, render_plan
+from airflow_provider_connectwise.core.settings import ResolvedSettings
+from airflow_provider_connectwise.hooks.addigy import AddigyHook
+from airflow_provider_connectwise.hooks.connectwise import DEFAULT_REQUESTS_PER_MINUTE, ConnectWiseHook
+from airflow_provider_connectwise.integration.binding import (
+    DEFAULT_BATCH_SIZE,
+    apply_batch,
+    bind_all,
+    binding_report,
+    fetch_policy_devices,
+    list_policy_links,
+    plan_binding,
+)
+from airflow_provider_connectwise.integration.tickets import resolve_company
+
+#: XCom key of the Devices Binding record (read by the Airflow UI page).
+BINDING_XCOM_KEY = "connectwise_binding"
+#: XCom key under which each apply try records its device results (kept even when the try fails).
+RESULTS_XCOM_KEY = "binding_results"
+
+
+class _BindingOperator(BaseOperator):
+    ui_color = "#2f6fb3"
+
+    def __init__(
+        self,
+        *,
+        settings: Mapping[str, Any] | str,
+        connectwise_conn_id: str = ConnectWiseHook.default_conn_name,
+        addigy_conn_id: str = AddigyHook.default_conn_name,
+        requests_per_minute: float | None = DEFAULT_REQUESTS_PER_MINUTE,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.connectwise_conn_id = connectwise_conn_id
+        self.addigy_conn_id = addigy_conn_id
+        self.requests_per_minute = requests_per_minute
+
+    @cached_property
+    def connectwise(self) -> ConnectWiseHook:
+        return ConnectWiseHook(self.connectwise_conn_id, requests_per_minute=self.requests_per_minute)
+
+    @cached_property
+    def addigy(self) -> AddigyHook:
+        return AddigyHook(self.addigy_conn_id)
+
+    def resolved_settings(self) -> ResolvedSettings:
+        return ResolvedSettings.from_dict(_mapping(self.settings))
+
+
+class ConnectWiseListPolicyLinksOperator(_BindingOperator):
+    """List the MDM's policies with the ConnectWise company each is linked to.
+
+    Returns ``{"linked": [...], "not_linked": [...]}`` (``multiple_outputs``): the downstream
+    device fetch maps over ``linked``; policies that are not linked are the seed's gray icon.
+
+    :param settings: the validated settings (``ConnectWiseValidateSettingsOperator``'s XCom).
+    :param policy_ids: only these policies (templated; default all).
+    """
+
+    template_fields: Sequence[str] = ("settings", "policy_ids")
+
+    def __init__(self, *, policy_ids: Iterable[str] | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        self.policy_ids = policy_ids
+
+    def execute(self, context: Any) -> dict[str, list[dict[str, Any]]]:
+        policies = list_policy_links(
+            self.addigy, self.connectwise, self.resolved_settings(), policy_ids=self.policy_ids or ()
+        )
+        linked = [p for p in policies if p["company_id"] is not None]
+        for policy in policies:
+            self.log.info(
+                "policy %s (%s): %s",
+                policy["name"],
+                policy["policy_id"],
+                f"company {policy['company_name'] or policy['company_id']}"
+                if policy["company_id"]
+                else "not linked",
+            )
+        return {"linked": linked, "not_linked": [p for p in policies if p["company_id"] is None]}
+
+
+class AddigyFetchDevicesOperator(_BindingOperator):
+    """Fetch the devices of one policy with the facts the mapping needs (all pages).
+
+    Meant to be mapped over the linked policies; the map index reads the policy's name.
+
+    :param settings: the validated settings.
+    :param policy: one entry of ``ConnectWiseListPolicyLinksOperator``'s ``linked`` list.
+    """
+
+    template_fields: Sequence[str] = ("settings", "policy")
+
+    def __init__(self, *, policy: Mapping[str, Any], **kwargs: Any) -> None:
+        kwargs.setdefault("map_index_template", "{{ connectwise_policy }}")
+        super().__init__(**kwargs)
+        self.policy = policy
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        policy = _mapping(self.policy)
+        context["connectwise_policy"] = f"{policy.get('name') or policy['policy_id']}"
+        devices = fetch_policy_devices(self.addigy, self.resolved_settings(), policy)
+        self.log.info("policy %s: %d devices", policy.get("name") or policy["policy_id"], len(devices))
+        return devices
+
+
+class ConnectWisePlanBindingOperator(_BindingOperator):
+    """Plan the binding of every linked company: one read of its configurations, one plan.
+
+    Returns ``{"plan": summary, "batches": [...]}`` (``multiple_outputs``); the apply task maps
+    over ``batches``, so a no-op re-sync maps nothing. With ``dry_run`` it logs the plan and
+    returns no batch.
+
+    :param settings: the validated settings.
+    :param policies: ``ConnectWiseListPolicyLinksOperator``'s ``linked`` list (templated).
+    :param devices: device records of those policies, a list per policy or one flat list (templated).
+    :param batch_size: devices per mapped apply task.
+    :param dry_run: plan only.
+    :param sweep_orphans: also deactivate our configurations in companies no longer linked.
+    """
+
+    template_fields: Sequence[str] = ("settings", "policies", "devices", "dry_run")
+
+    def __init__(
+        self,
+        *,
+        policies: Any,
+        devices: Any,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        dry_run: bool | str = False,
+        sweep_orphans: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        self.policies = policies
+        self.devices = devices
+        self.batch_size = batch_size
+        self.dry_run = dry_run
+        self.sweep_orphans = sweep_orphans
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        policies = [dict(p) for p in _list(self.policies)]
+        plan = plan_binding(
+            self.connectwise,
+            self.resolved_settings(),
+            policies,
+            _flatten(self.devices),
+            batch_size=self.batch_size,
+            sweep_orphans=self.sweep_orphans,
+        )
+        for company_plan in plan.plans:
+            self.log.info(
+                "plan for %s:\n%s",
+                company_plan.company_name or company_plan.company_id,
+                render_plan(company_plan),
+            )
+        dry_run = _truthy(self.dry_run)
+        summary = {**plan.summary(), "dry_run": dry_run}
+        self.log.info(
+            "%s: %s; %d batches", "DRY RUN" if dry_run else "plan", summary["counts"], len(plan.batches)
+        )
+        return {"plan": summary, "batches": [] if dry_run else [b.to_dict() for b in plan.batches]}
+
+
+class ConnectWiseApplyBindingOperator(_BindingOperator):
+    """Write one batch of the plan (create, update, activate, deactivate configurations).
+
+    Meant to be mapped over the plan's batches. A try that leaves devices not linked fails with
+    a summary, so Airflow retries it; the next try re-reads ConnectWise and writes only for the
+    devices still pending (the seed's "Retry Pending"; clearing the task does the same).
+
+    :param batch: one batch of ``ConnectWisePlanBindingOperator``'s ``batches``.
+    :param concurrency: simultaneous writes within the batch.
+    :param requests_per_minute: this task's share of the ConnectWise rate budget.
+    """
+
+    template_fields: Sequence[str] = ("batch",)
+
+    def __init__(self, *, batch: Mapping[str, Any], concurrency: int = 8, **kwargs: Any) -> None:
+        kwargs.setdefault("map_index_template", "{{ connectwise_batch }}")
+        kwargs.setdefault("settings", {})
+        super().__init__(**kwargs)
+        self.batch = batch
+        self.concurrency = concurrency
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        batch = _mapping(self.batch)
+        context["connectwise_batch"] = batch.get("label", "")
+        ti = context["ti"]
+        results = apply_batch(self.connectwise, batch, retry=ti.try_number > 1, concurrency=self.concurrency)
+        records = [r.to_dict() for r in results]
+        ti.xcom_push(key=RESULTS_XCOM_KEY, value=records)
+        self.log.info("%s\n%s", batch.get("label", ""), render_binding_table(results))
+        left = pending(results)
+        if left:
+            raise AirflowException(_pending_summary(left, len(results)))
+        return records
+
+
+class ConnectWiseBindingReportOperator(_BindingOperator):
+    """Put the Devices Binding together: every device's state, each policy's link status.
+
+    Reads the plan and what every apply task recorded (also from tasks whose last try failed),
+    logs the binding table and the icons, records it under XCom ``connectwise_binding`` for the
+    Airflow UI page, and fails when a device is not linked (the seed's red icon).
+
+    :param plan: ``ConnectWisePlanBindingOperator``'s ``plan`` output.
+    :param batches: its ``batches`` output (to notice a batch that was never applied).
+    :param not_linked: ``ConnectWiseListPolicyLinksOperator``'s ``not_linked`` output (gray icons).
+    :param apply_task_id: the task id of the mapped apply task.
+    """
+
+    template_fields: Sequence[str] = ("plan", "batches", "not_linked")
+
+    def __init__(
+        self,
+        *,
+        plan: Any,
+        batches: Any = (),
+        not_linked: Any = (),
+        apply_task_id: str = "apply_binding",
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("settings", {})
+        kwargs.setdefault("trigger_rule", "all_done")
+        kwargs.setdefault("retries", 0)
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.batches = batches
+        self.not_linked = not_linked
+        self.apply_task_id = apply_task_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        plan = _mapping(self.plan or {})
+        if not plan:
+            raise AirflowFailException("no binding plan: the planning task did not finish")
+        results = [DeviceResult.from_dict(r) for r in plan.get("results_without_write", [])]
+        written = context["ti"].xcom_pull(task_ids=self.apply_task_id, key=RESULTS_XCOM_KEY, default=None)
+        results += [DeviceResult.from_dict(r) for r in _flatten(written or [])]
+        results += _never_applied(_list(self.batches), results)
+        policies = list(plan.get("policies", [])) + [dict(p) for p in _list(self.not_linked)]
+        record = binding_report(
+            self.connectwise, _unique_policies(policies), results, dry_run=plan.get("dry_run", False)
+        )
+        return _finish(self, context, record)
+
+
+class ConnectWiseSyncDevicesOperator(_BindingOperator):
+    """Sync devices into ConnectWise configurations in one task (plan, apply, report).
+
+    For manual syncs from the Airflow UI and small fleets. Syncing one policy reconciles its
+    company with every policy linked to it (otherwise the other policies' devices would look
+    removed). Devices can also come from any upstream task (another MDM) with ``devices`` and
+    ``policies``.
+
+    :param settings: the validated settings.
+    :param policy: sync only this policy's company (templated; default every linked policy).
+    :param company: link ``policy`` to this company for this run (id or identifier, templated).
+    :param devices: device records from an upstream task instead of Addigy (templated).
+    :param policies: the policies of those devices, ``[{policy_id, name, company_id}]`` (templated).
+    :param dry_run: plan and log, write nothing (templated).
+    :param concurrency: simultaneous writes.
+    """
+
+    template_fields: Sequence[str] = ("settings", "policy", "company", "devices", "policies", "dry_run")
+
+    def __init__(
+        self,
+        *,
+        policy: str | None = None,
+        company: int | str | None = None,
+        devices: Any = None,
+        policies: Any = None,
+        dry_run: bool | str = False,
+        concurrency: int = 8,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.policy = policy
+        self.company = company
+        self.devices = devices
+        self.policies = policies
+        self.dry_run = dry_run
+        self.concurrency = concurrency
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        settings = self.resolved_settings()
+        if self.devices is not None:
+            policies = [dict(p) for p in _list(self.policies)]
+            devices = _flatten(self.devices)
+        else:
+            policies, devices = self._from_mdm(settings)
+        dry_run = _truthy(self.dry_run)
+        plan, results = bind_all(
+            self.connectwise,
+            settings,
+            policies,
+            devices,
+            dry_run=dry_run,
+            concurrency=self.concurrency,
+            sweep_orphans=not self.policy,
+        )
+        if dry_run:
+            for company_plan in plan.plans:
+                self.log.info("DRY RUN for %s:\n%s", company_plan.company_name, render_plan(company_plan))
+        record = binding_report(self.connectwise, policies, results, dry_run=dry_run)
+        return _finish(self, context, record)
+
+    def _from_mdm(self, settings: ResolvedSettings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        overrides = {}
+        if self.policy and self.company not in (None, ""):
+            overrides[str(self.policy)] = resolve_company(self.connectwise, self.company)
+        policies = list_policy_links(self.addigy, self.connectwise, settings, overrides=overrides)
+        if self.policy:
+            chosen = next((p for p in policies if p["policy_id"] == str(self.policy)), None)
+            if chosen is None:
+                raise AirflowFailException(f"policy {self.policy!r} does not exist in the MDM")
+            if chosen["company_id"] is None:
+                raise AirflowFailException(
+                    f"policy {chosen['name'] or self.policy!r} is not linked to a ConnectWise company: "
+                    "give a company, link it in the MDM, or add it to the settings' policy_links"
+                )
+            # reconcile the whole company: every policy linked to it
+            policies = [p for p in policies if p["company_id"] == chosen["company_id"]]
+            self.log.info(
+                "syncing company %s: policies %s",
+                chosen["company_name"],
+                ", ".join(p["name"] for p in policies),
+            )
+        devices = [
+            d
+            for p in policies
+            if p["company_id"] is not None
+            for d in fetch_policy_devices(self.addigy, settings, p)
+        ]
+        return policies, devices
+
+
+def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """Log the binding, record it for the UI page, fail when a device is not linked."""
+    task.log.info("Devices Binding\n%s", render_binding_table(record["results"]))
+    for policy in record["report"]["policies"]:
+        task.log.info(
+            "policy %s: %s (%s icon) — %s",
+            policy["name"] or policy["policy_id"],
+            policy["status"],
+            policy["icon"],
+            ", ".join(f"{k} {v}" for k, v in policy["states"].items()),
+        )
+    context["ti"].xcom_push(key=BINDING_XCOM_KEY, value=record)
+    left = pending(record["results"])
+    if left and not record["dry_run"]:
+        raise AirflowFailException(_pending_summary(left, len(record["results"])))
+    return record["report"]
+
+
+def _pending_summary(left: Sequence[DeviceResult], total: int) -> str:
+    lines = [f"{len(left)} of {total} devices are not linked; Retry Pending writes only these:"]
+    lines += [f"  {r.device_name} ({r.agentid}): {r.error}" for r in left[:20]]
+    if len(left) > 20:
+        lines.append(f"  … and {len(left) - 20} more (see the binding table above)")
+    return "\n".join(lines)
+
+
+def _never_applied(
+    batches: Sequence[Mapping[str, Any]], results: Sequence[DeviceResult]
+) -> list[DeviceResult]:
+    """Devices of batches whose apply task recorded no result (it failed before writing)."""
+    seen = {(r.company_id, r.agentid) for r in results}
+    missing = []
+    for batch in batches:
+        for action in (DeviceAction.from_dict(raw) for raw in batch.get("actions", [])):
+            if (action.company_id, action.agentid) not in seen:
+                missing.append(
+                    DeviceResult(
+                        action.agentid,
+                        action.device_name,
+                        action.policy_ids,
+                        action.company_id,
+                        action.action,
+                        action.configuration_id,
+                        "failed",
+                        f"not applied: the apply task of {batch.get('label', 'its batch')} recorded no result",
+                        action.warnings,
+                    )
+                )
+    return missing
+
+
+def _unique_policies(policies: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return list({str(p["policy_id"]): dict(p) for p in policies}.values())
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = json.loads(value)
+    return list(value)
+
+
+def _flatten(value: Any) -> list[dict[str, Any]]:
+    """A list of device records, or a list of such lists (a mapped task's outputs)."""
+    items: list[dict[str, Any]] = []
+    for item in _list(value):
+        if isinstance(item, Mapping):
+            items.append(dict(item))
+        elif item is not None:
+            items.extend(dict(i) for i in item)
+    return items
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
