@@ -175,12 +175,15 @@ class Collection:
     def _candidate_ids(self, hints: Mapping[str, set[Any]], after: int | None) -> Iterable[int]:
         chosen: set[int] | None = None
         for path, values in hints.items():
-            index = self.indexes.get(path)
-            if index is None:
-                continue
-            ids: set[int] = set()
-            for v in values:
-                ids |= index.get(v, set())
+            if path == "id":
+                ids = {int(v) for v in values if isinstance(v, (int, float)) and int(v) == v}
+            else:
+                index = self.indexes.get(path)
+                if index is None:
+                    continue
+                ids = set()
+                for v in values:
+                    ids |= index.get(v, set())
             chosen = ids if chosen is None else chosen & ids
         if chosen is None:
             start = 0 if after is None else bisect.bisect_right(self._ids, after)
