@@ -71,8 +71,8 @@ class _BindingOperator(BaseOperator):
 class ConnectWiseListPolicyLinksOperator(_BindingOperator):
     """List the MDM's policies with the ConnectWise company each is linked to.
 
-    Returns ``{"linked": [...], "not_linked": [...]}`` (``multiple_outputs``): the downstream
-    device fetch maps over ``linked``; policies that are not linked are the seed's gray icon.
+    Returns the linked policies (the device fetch maps over them); the policies that are not
+    linked (the seed's gray icon) go to XCom ``not_linked``.
 
     :param settings: the validated settings (``ConnectWiseValidateSettingsOperator``'s XCom).
     :param policy_ids: only these policies (templated; default all).
@@ -81,11 +81,10 @@ class ConnectWiseListPolicyLinksOperator(_BindingOperator):
     template_fields: Sequence[str] = ("settings", "policy_ids")
 
     def __init__(self, *, policy_ids: Iterable[str] | None = None, **kwargs: Any) -> None:
-        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.policy_ids = policy_ids
 
-    def execute(self, context: Any) -> dict[str, list[dict[str, Any]]]:
+    def execute(self, context: Any) -> list[dict[str, Any]]:
         policies = list_policy_links(
             self.addigy, self.connectwise, self.resolved_settings(), policy_ids=self.policy_ids or ()
         )
@@ -99,7 +98,8 @@ class ConnectWiseListPolicyLinksOperator(_BindingOperator):
                 if policy["company_id"]
                 else "not linked",
             )
-        return {"linked": linked, "not_linked": [p for p in policies if p["company_id"] is None]}
+        context["ti"].xcom_push(key="not_linked", value=[p for p in policies if p["company_id"] is None])
+        return linked
 
 
 class AddigyFetchDevicesOperator(_BindingOperator):
@@ -108,7 +108,7 @@ class AddigyFetchDevicesOperator(_BindingOperator):
     Meant to be mapped over the linked policies; the map index reads the policy's name.
 
     :param settings: the validated settings.
-    :param policy: one entry of ``ConnectWiseListPolicyLinksOperator``'s ``linked`` list.
+    :param policy: one of the linked policies ``ConnectWiseListPolicyLinksOperator`` returns.
     """
 
     template_fields: Sequence[str] = ("settings", "policy")
@@ -129,12 +129,12 @@ class AddigyFetchDevicesOperator(_BindingOperator):
 class ConnectWisePlanBindingOperator(_BindingOperator):
     """Plan the binding of every linked company: one read of its configurations, one plan.
 
-    Returns ``{"plan": summary, "batches": [...]}`` (``multiple_outputs``); the apply task maps
-    over ``batches``, so a no-op re-sync maps nothing. With ``dry_run`` it logs the plan and
-    returns no batch.
+    Returns the batches of writes (the apply task maps over them, so a no-op re-sync maps
+    nothing) and records the plan's summary under XCom ``plan``. With ``dry_run`` it logs the
+    plan and returns no batch.
 
     :param settings: the validated settings.
-    :param policies: ``ConnectWiseListPolicyLinksOperator``'s ``linked`` list (templated).
+    :param policies: the linked policies ``ConnectWiseListPolicyLinksOperator`` returns (templated).
     :param devices: device records of those policies, a list per policy or one flat list (templated).
     :param batch_size: devices per mapped apply task.
     :param dry_run: plan only.
@@ -153,7 +153,6 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
         sweep_orphans: bool = True,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("multiple_outputs", True)
         super().__init__(**kwargs)
         self.policies = policies
         self.devices = devices
@@ -161,7 +160,7 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
         self.dry_run = dry_run
         self.sweep_orphans = sweep_orphans
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Any) -> list[dict[str, Any]]:
         policies = [dict(p) for p in _list(self.policies)]
         plan = plan_binding(
             self.connectwise,
@@ -182,7 +181,8 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
         self.log.info(
             "%s: %s; %d batches", "DRY RUN" if dry_run else "plan", summary["counts"], len(plan.batches)
         )
-        return {"plan": summary, "batches": [] if dry_run else [b.to_dict() for b in plan.batches]}
+        context["ti"].xcom_push(key="plan", value=summary)
+        return [] if dry_run else [b.to_dict() for b in plan.batches]
 
 
 class ConnectWiseApplyBindingOperator(_BindingOperator):
@@ -227,9 +227,9 @@ class ConnectWiseBindingReportOperator(_BindingOperator):
     logs the binding table and the icons, records it under XCom ``connectwise_binding`` for the
     Airflow UI page, and fails when a device is not linked (the seed's red icon).
 
-    :param plan: ``ConnectWisePlanBindingOperator``'s ``plan`` output.
-    :param batches: its ``batches`` output (to notice a batch that was never applied).
-    :param not_linked: ``ConnectWiseListPolicyLinksOperator``'s ``not_linked`` output (gray icons).
+    :param plan: ``ConnectWisePlanBindingOperator``'s XCom ``plan`` (templated).
+    :param batches: its batches (to notice a batch that was never applied; templated).
+    :param not_linked: ``ConnectWiseListPolicyLinksOperator``'s XCom ``not_linked`` (gray icons).
     :param apply_task_id: the task id of the mapped apply task.
     """
 
@@ -423,6 +423,9 @@ def _list(value: Any) -> list[Any]:
         return []
     if isinstance(value, str):
         value = json.loads(value)
+    if isinstance(value, Sequence):
+        # index, don't iterate: a mapped task's lazy XCom sequence probes past its end when iterated
+        return [value[i] for i in range(len(value))]
     return list(value)
 
 

@@ -1,0 +1,45 @@
+"""Defaults the example DAGs share (in the package: DAG files cannot import their siblings).
+
+Nothing here does I/O: it is evaluated when DAG files are parsed.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+#: The Airflow Variable holding the integration settings (JSON).
+SETTINGS_VARIABLE = "connectwise_settings"
+#: The example settings (for the sandbox's demo seed), beside the example DAGs.
+EXAMPLE_SETTINGS_FILENAME = "connectwise_example_settings.yaml"
+
+
+def default_args() -> dict[str, Any]:
+    """Task retries are the seed's "Retry Pending": three, with exponential backoff.
+
+    ``CONNECTWISE_EXAMPLE_RETRY_DELAY_SECONDS`` shortens the delay (tests and the demo run the DAGs
+    with ``dag.test()`` and need not wait).
+    """
+    delay = float(os.environ.get("CONNECTWISE_EXAMPLE_RETRY_DELAY_SECONDS", "60"))
+    return {
+        "retries": 3,
+        "retry_delay": timedelta(seconds=delay),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=30),
+    }
+
+
+def settings_source(dag_file: str) -> dict[str, str]:
+    """Where ConnectWiseValidateSettingsOperator reads the settings: the Variable when it is set
+    (as ``AIRFLOW_VAR_CONNECTWISE_SETTINGS`` or declared with ``CONNECTWISE_SETTINGS_FROM_VARIABLE``),
+    else the example file beside the DAG. The Variable itself is read when the task runs.
+
+    :param dag_file: the DAG file's ``__file__``.
+    """
+    if os.environ.get("AIRFLOW_VAR_CONNECTWISE_SETTINGS") or os.environ.get(
+        "CONNECTWISE_SETTINGS_FROM_VARIABLE"
+    ):
+        return {"settings_variable": SETTINGS_VARIABLE}
+    return {"settings_file": str(Path(dag_file).with_name(EXAMPLE_SETTINGS_FILENAME))}

@@ -1,0 +1,58 @@
+"""Devices Binding, every hour: bind the devices of every linked policy to ConnectWise configurations.
+
+validate settings ("the switch") -> linked policies -> fetch devices (mapped per policy) -> plan
+(one read per company) -> apply (mapped per batch of writes, spread over workers) -> link status.
+Task retries are the seed's "Retry Pending": a retried apply task writes only for the devices
+still pending. Pausing the DAG switches the integration off.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG
+
+from airflow_provider_connectwise.examples import default_args, settings_source
+from airflow_provider_connectwise.operators.binding import (
+    AddigyFetchDevicesOperator,
+    ConnectWiseApplyBindingOperator,
+    ConnectWiseBindingReportOperator,
+    ConnectWiseListPolicyLinksOperator,
+    ConnectWisePlanBindingOperator,
+)
+from airflow_provider_connectwise.operators.settings import ConnectWiseValidateSettingsOperator
+
+with DAG(
+    dag_id="connectwise_device_binding",
+    description="Bind MDM devices to ConnectWise configurations (Devices Binding)",
+    schedule="@hourly",
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=["connectwise", "addigy", "binding"],
+    doc_md=__doc__,
+) as dag:
+    validate = ConnectWiseValidateSettingsOperator(
+        task_id="validate_settings", retries=0, **settings_source(__file__)
+    )
+    links = ConnectWiseListPolicyLinksOperator(task_id="policy_links", settings=validate.output)
+    devices = AddigyFetchDevicesOperator.partial(task_id="fetch_devices", settings=validate.output).expand(
+        policy=links.output
+    )
+    plan = ConnectWisePlanBindingOperator(
+        task_id="plan_binding",
+        settings=validate.output,
+        policies=links.output,
+        devices=devices.output,
+    )
+    # Four batches at a time share the ConnectWise budget (900 requests/minute by default).
+    apply = ConnectWiseApplyBindingOperator.partial(
+        task_id="apply_binding", max_active_tis_per_dagrun=4, requests_per_minute=225
+    ).expand(batch=plan.output)
+    report = ConnectWiseBindingReportOperator(
+        task_id="link_status",
+        plan=plan.output["plan"],
+        batches=plan.output,
+        not_linked=links.output["not_linked"],
+    )
+    apply >> report

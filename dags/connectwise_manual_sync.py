@@ -1,0 +1,47 @@
+"""Manual sync from the Airflow UI: *Trigger DAG w/ config*, pick a policy (and a company), or dry-run.
+
+Syncing a policy reconciles its ConnectWise company with every policy linked to it. Leave
+``policy`` empty to sync everything. ``company`` links the policy to that company for this run
+(the seed's Setup steps 3-6: choose the ConnectWise organization, save).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param
+
+from airflow_provider_connectwise.examples import default_args, settings_source
+from airflow_provider_connectwise.operators.binding import ConnectWiseSyncDevicesOperator
+from airflow_provider_connectwise.operators.settings import ConnectWiseValidateSettingsOperator
+
+with DAG(
+    dag_id="connectwise_manual_sync",
+    description="Sync one policy's devices to ConnectWise now (Retry Pending from the UI)",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    default_args=default_args(),
+    params={
+        "policy": Param("", type="string", title="MDM policy id", description="Empty: every linked policy"),
+        "company": Param(
+            "",
+            type="string",
+            title="ConnectWise company",
+            description="Identifier or id; empty: the policy's link",
+        ),
+        "dry_run": Param(False, type="boolean", title="Dry run", description="Plan and log, write nothing"),
+    },
+    render_template_as_native_obj=True,
+    tags=["connectwise", "addigy", "binding"],
+    doc_md=__doc__,
+) as dag:
+    validate = ConnectWiseValidateSettingsOperator(
+        task_id="validate_settings", retries=0, **settings_source(__file__)
+    )
+    ConnectWiseSyncDevicesOperator(
+        task_id="sync_devices",
+        settings=validate.output,
+        policy="{{ params.policy }}",
+        company="{{ params.company }}",
+        dry_run="{{ params.dry_run }}",
+    )
