@@ -59,7 +59,6 @@ class Runtime:
         return {
             "conn_type": "addigy",
             "host": self.base_url,
-            "login": None,
             "password": self.config.credentials.addigy_api_key,
             "extra": {},
         }

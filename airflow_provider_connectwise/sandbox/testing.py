@@ -7,6 +7,8 @@
   cleared, strict mode on) - cheap, so use it by default;
 * ``make_sandbox`` (function): a factory for extra sandboxes with their own arguments
   (``make_sandbox(seed="bench:5000", latency_ms=20)``), stopped after the test;
+* ``sandbox_client`` (function): a ``fastapi.testclient.TestClient`` over a fresh ``demo`` app, no
+  socket; its runtime (state, faults, stats) is ``sandbox_client.app.state.runtime``;
 * ``sandbox_fixture(...)`` builds a fixture with other defaults (seed, scope, name).
 """
 
@@ -58,3 +60,18 @@ def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
     yield make
     for sb in started:
         sb.stop()
+
+
+@pytest.fixture
+def sandbox_client() -> Iterator[Any]:
+    """A TestClient over a fresh strict ``demo`` app (no socket, no thread)."""
+    import warnings
+
+    from .app import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's TestClient warns about its httpx backend
+        from fastapi.testclient import TestClient
+
+    with TestClient(create_app(seed="demo")) as client:
+        yield client

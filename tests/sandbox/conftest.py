@@ -15,7 +15,12 @@ with warnings.catch_warnings():
 
 from airflow_provider_connectwise.sandbox import SandboxConfig, create_app
 from airflow_provider_connectwise.sandbox.runtime import Runtime
-from airflow_provider_connectwise.sandbox.testing import make_sandbox, sandbox, sandbox_server  # noqa: F401
+from airflow_provider_connectwise.sandbox.testing import (  # noqa: F401
+    make_sandbox,
+    sandbox,
+    sandbox_client,
+    sandbox_server,
+)
 
 API = "/v2025_1/apis/3.0"
 

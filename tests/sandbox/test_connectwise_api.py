@@ -732,3 +732,16 @@ def test_ticket_configuration_needs_an_id(loose_cw: CW, seed: Any) -> None:
             }
         ],
     }
+
+
+def test_model_getters_raise_connectwise_errors(sandbox_client: Any) -> None:
+    from airflow_provider_connectwise.sandbox.exceptions import NotFound
+
+    assert sandbox_client.get("/login/companyinfo/demo").status_code == 200
+    backend = sandbox_client.app.state.runtime.state.connectwise
+    with pytest.raises(NotFound) as info:
+        backend.get_configuration(1)
+    status, content_type, body, _ = info.value.render()
+    assert (status, content_type) == (404, "application/json; charset=utf-8")
+    assert body == b'{"code": "NotFound", "message": "Configuration with id 1 not found."}'
+    assert backend.get_company(backend.company("AcmeCorp")["id"])["identifier"] == "AcmeCorp"

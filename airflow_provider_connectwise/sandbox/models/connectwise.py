@@ -444,6 +444,19 @@ class ConnectWiseBackend:
             raise NotFound(f"{col.resource.title} with id {rid} not found.")
         return rec
 
+    def get_company(self, rid: int) -> Record:
+        """Raw company record; ``NotFound`` (404, ConnectWise's body) if there is none."""
+        return self.get("companies", rid)
+
+    def get_board(self, rid: int) -> Record:
+        return self.get("boards", rid)
+
+    def get_configuration(self, rid: int) -> Record:
+        return self.get("configurations", rid)
+
+    def get_ticket(self, rid: int) -> Record:
+        return self.get("tickets", rid)
+
     def get_rendered(self, key: str, rid: int) -> Record:
         with self.lock:
             col = self.collections[key]
