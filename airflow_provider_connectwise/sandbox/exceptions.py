@@ -119,6 +119,13 @@ class NotFound(ConnectWiseError):
     code = "NotFound"
 
 
+class NotImplementedBySandbox(ConnectWiseError):
+    """501: an operation of the official document that the sandbox does not implement."""
+
+    status = 501
+    code = "NotImplemented"
+
+
 class CannotRoute(SandboxError):
     """Wrong company or codebase: ConnectWise answers plain text, not JSON."""
 

@@ -416,6 +416,17 @@ def test_type_with_required_question(cw: CW, seed: Any) -> None:
     assert ok.json()["questions"][0]["answer"] == "R1"
 
 
+def test_required_answers_cannot_be_patched_away(cw: CW, seed: Any) -> None:
+    conf = seed.configurations["acme-server"]
+    resp = cw.patch(f"/company/configurations/{conf}", [{"op": "replace", "path": "questions", "value": []}])
+    assert resp.status_code == 400
+    assert resp.json()["errors"][0]["field"] == "questions"
+    ok = cw.patch(
+        f"/company/configurations/{conf}", [{"op": "replace", "path": "name", "value": "ACME-FS01b"}]
+    )
+    assert ok.status_code == 200 and ok.json()["questions"][0]["answer"] == "Rack 2, U14"
+
+
 def test_inactive_required_question_is_not_enforced(cw: CW, seed: Any) -> None:
     resp = cw.post(
         "/company/configurations", config_body(seed, type={"id": seed.configuration_types["Laptop"]})

@@ -696,7 +696,7 @@ class ConnectWiseBackend:
                         str(q["answer"]).lower() if isinstance(q["answer"], bool) else str(q["answer"])
                     )
         type_ref = record.get("type") or {}
-        if "type" in changed and type_ref.get("id") is not None:
+        if ("type" in changed or "questions" in changed) and type_ref.get("id") is not None:
             answered = {
                 q.get("questionId")
                 for q in (questions or [])
@@ -746,7 +746,12 @@ class ConnectWiseBackend:
     # ------------------------------------------------------------ tickets
 
     def _finish_ticket(
-        self, record: Record, previous: Record | None, changed: set[str], errors: list[dict[str, str]]
+        self,
+        record: Record,
+        previous: Record | None,
+        changed: set[str],
+        errors: list[dict[str, str]],
+        actor: str,
     ) -> None:
         label = R.TICKETS.label
         creating = previous is None
@@ -789,7 +794,7 @@ class ConnectWiseBackend:
         record["closedFlag"] = closed
         if closed and not was_closed:
             record["closedDate"] = self.now()
-            record["closedBy"] = self._actor
+            record["closedBy"] = actor
         elif not closed:
             record.pop("closedDate", None)
             record.pop("closedBy", None)
@@ -806,8 +811,6 @@ class ConnectWiseBackend:
         statuses.sort(key=lambda s: (s.get("sortOrder") or 0, s["id"]))
         return statuses[0] if statuses else None
 
-    _actor = "AirflowAPI"
-
     def create_ticket(self, body: Mapping[str, Any], *, actor: str | None = None) -> Record:
         """POST /service/tickets."""
         if not isinstance(body, Mapping):
@@ -820,8 +823,7 @@ class ConnectWiseBackend:
             for k in R.TICKET_POST_ONLY:
                 record.pop(k, None)
             self._check_common(R.TICKETS, record, errors)
-            self._actor = actor or self.member_identifier
-            self._finish_ticket(record, None, changed, errors)
+            self._finish_ticket(record, None, changed, errors, actor or self.member_identifier)
             changed |= {k for k in ("board", "status", "company", "priority") if record.get(k)}
             self._check_active_refs(R.TICKETS, record, changed, errors)
             if errors:
@@ -926,10 +928,11 @@ class ConnectWiseBackend:
                 changed |= self._apply_input(resource, record, {name: value}, errors)
                 if value is None:
                     record[name] = None
+                if name == "questions":
+                    changed.add("questions")  # answers are re-checked against the type's required questions
             self._check_common(resource, record, errors)
-            self._actor = actor or self.member_identifier
             if resource is R.TICKETS:
-                self._finish_ticket(record, current, changed, errors)
+                self._finish_ticket(record, current, changed, errors, actor or self.member_identifier)
             elif resource is R.CONFIGURATIONS:
                 self._finish_configuration(record, changed, errors, creating=False)
             self._check_active_refs(resource, record, changed, errors)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from ..exceptions import AddigyForbidden, AddigyNotFound, AddigyUnauthorized
+from ..models.addigy import AddigyBackend
 from .common import addigy_json_body, addigy_response, runtime
 
 
@@ -23,7 +24,7 @@ async def addigy_guard(request: Request) -> None:
 router = APIRouter(prefix="/api/v2", dependencies=[Depends(addigy_guard)])
 
 
-def _backend(request: Request):
+def _backend(request: Request) -> AddigyBackend:
     return runtime(request).state.addigy
 
 

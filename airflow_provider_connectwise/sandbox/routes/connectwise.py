@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
@@ -10,7 +11,8 @@ from fastapi.responses import Response
 
 from ..config import API_VERSION, CODEBASE
 from ..contract import CODEBASE_RE, ContractViolation, check_request, match_operation
-from ..exceptions import BadRequest, CannotRoute, ConnectWiseError, ContractRefused, NotFound
+from ..exceptions import BadRequest, CannotRoute, ContractRefused, NotFound, NotImplementedBySandbox
+from ..models.connectwise import ConnectWiseBackend
 from ..paging import PageRequest, link_header
 from ..query import parse_fields, project
 from .common import (
@@ -64,11 +66,11 @@ async def company_info(request: Request, company_id: str) -> Response:
     )
 
 
-def _backend(request: Request):
+def _backend(request: Request) -> ConnectWiseBackend:
     return runtime(request).state.connectwise
 
 
-def _fields(request: Request, data):
+def _fields(request: Request, data: Any) -> Any:
     fields = cw_query(request).get("fields")
     return project(data, parse_fields(fields)) if fields else data
 
@@ -223,11 +225,6 @@ for _path, _key in (
     ("/service/tickets/{id}", "tickets"),
 ):
     router.add_api_route(_path, _getter(_key), methods=["GET"])
-
-
-class NotImplementedBySandbox(ConnectWiseError):
-    status = 501
-    code = "NotImplemented"
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
