@@ -274,6 +274,11 @@ class IntegrationSettings(_Section):
         default=True,
         description="Adopt an existing configuration with no device identifier and the same serial number.",
     )
+    resolve_alerts_in_mdm: bool = Field(
+        default=False,
+        description="A monitoring ticket closed in ConnectWise resolves its alert in the MDM "
+        "(the direction Addigy itself does not do).",
+    )
     management_link_template: str = Field(
         default=DEFAULT_MANAGEMENT_LINK_TEMPLATE,
         description="Link written on every configuration; marks it as created or adopted by this integration.",
@@ -493,6 +498,7 @@ class ResolvedSettings:
     protected_fields: tuple[str, ...] = ()
     adopt_by_serial: bool = True
     management_link_template: str = DEFAULT_MANAGEMENT_LINK_TEMPLATE
+    resolve_alerts_in_mdm: bool = False
     active_status_name: str = ""
     inactive_status_name: str = ""
     default_type_name: str = ""
@@ -531,6 +537,7 @@ class ResolvedSettings:
             "protected_fields": list(self.protected_fields),
             "adopt_by_serial": self.adopt_by_serial,
             "management_link_template": self.management_link_template,
+            "resolve_alerts_in_mdm": self.resolve_alerts_in_mdm,
             "warnings": list(self.warnings),
         }
 
@@ -556,6 +563,7 @@ class ResolvedSettings:
             protected_fields=tuple(data.get("protected_fields", ())),
             adopt_by_serial=data.get("adopt_by_serial", True),
             management_link_template=data.get("management_link_template", DEFAULT_MANAGEMENT_LINK_TEMPLATE),
+            resolve_alerts_in_mdm=bool(data.get("resolve_alerts_in_mdm", False)),
             warnings=tuple(data.get("warnings", ())),
         )
 
@@ -893,6 +901,7 @@ def resolve_settings(
         protected_fields=tuple(dict.fromkeys(settings.protected_fields)),
         adopt_by_serial=settings.adopt_by_serial,
         management_link_template=settings.management_link_template,
+        resolve_alerts_in_mdm=settings.resolve_alerts_in_mdm,
         warnings=tuple(resolver.warnings),
     )
 

@@ -148,3 +148,48 @@ def clean_text(text: Any, *, single_line: bool = False) -> str:
 def _ago(delta: dt.timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+# --- monitoring alerts ---------------------------------------------------------------------------
+
+RESOLVED = "resolved"
+
+
+def wants_ticket(alert: Mapping[str, Any]) -> bool:
+    """Whether an alert should open a ticket: its monitoring item asks for one, and it is not resolved."""
+    return bool(alert.get("send_ticket")) and str(alert.get("status") or "").casefold() != RESOLVED
+
+
+def is_resolved(alert: Mapping[str, Any]) -> bool:
+    """Whether the MDM reports the alert resolved."""
+    return str(alert.get("status") or "").casefold() == RESOLVED
+
+
+def alert_ticket_request(alert: Mapping[str, Any]) -> dict[str, Any]:
+    """The create-ticket arguments for one monitoring alert (untrusted text cleaned, id as reference).
+
+    :param alert: an Addigy alert (``id``/``_id``, ``agentid``, ``name``, ``level``, ``category``,
+        ``fact_identifier``, ``value``, ``created_date``).
+    :raises TicketInputError: naming the alert and the field when the id or device is missing.
+    """
+    alert_id = alert.get("id") or alert.get("_id")
+    if not alert_id:
+        raise TicketInputError(f"alert {clean_text(alert.get('name'), single_line=True)!r}: id is missing")
+    if not alert.get("agentid"):
+        raise TicketInputError(f"alert {alert_id}: agentid is missing")
+    name = clean_text(alert.get("name"), single_line=True) or "Monitoring alert"
+    details = [
+        f"Addigy monitoring alert: {name}",
+        f"Level: {clean_text(alert.get('level'), single_line=True) or '-'}",
+        f"Category: {clean_text(alert.get('category'), single_line=True) or '-'}",
+        f"Fact: {clean_text(alert.get('fact_identifier'), single_line=True) or '-'}",
+        f"Value: {clean_text(alert.get('value'), single_line=True) or '-'}",
+        f"Raised: {clean_text(alert.get('created_date'), single_line=True) or '-'}",
+        f"Alert id: {clean_text(alert_id, single_line=True)}",
+    ]
+    return {
+        "summary": summary_text(f"[{clean_text(alert.get('level'), single_line=True) or 'alert'}] {name}"),
+        "description": "\n".join(details),
+        "external_ref": external_ref_text(alert_id),
+        "agentid": str(alert["agentid"]),
+    }

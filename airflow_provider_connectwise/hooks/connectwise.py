@@ -9,6 +9,7 @@ JSON, never a ``requests.Response``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -412,9 +413,11 @@ class ConnectWiseHook(BaseHook):
         company_id: int | None = None,
         external_ref: str | None = None,
         open_only: bool = False,
+        closed_only: bool = False,
+        updated_since: dt.datetime | None = None,
         fields: Iterable[str] = TICKET_FIELDS,
     ) -> list[dict[str, Any]]:
-        """Tickets by board, company and ``externalXRef`` (all pages).
+        """Tickets by board, company, ``externalXRef``, open/closed and last update (all pages).
 
         An external reference that cannot be quoted safely is matched in Python over the
         board/company query instead.
@@ -424,8 +427,10 @@ class ConnectWiseHook(BaseHook):
             parts.append(Field("board/id").eq(int(board_id)))
         if company_id is not None:
             parts.append(Field("company/id").eq(int(company_id)))
-        if open_only:
-            parts.append(Field("closedFlag").eq(False))
+        if open_only or closed_only:
+            parts.append(Field("closedFlag").eq(not open_only))
+        if updated_since is not None:
+            parts.append(Field("lastUpdated").ge(updated_since))
         match_ref = None
         if external_ref is not None:
             try:

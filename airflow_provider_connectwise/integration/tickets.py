@@ -11,11 +11,14 @@ from airflow_provider_connectwise.core.mapping import render_management_link
 from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
 from airflow_provider_connectwise.core.tickets import (
     TicketInputError,
+    alert_ticket_request,
     clean_text,
     decide_ticket,
     external_ref_text,
     is_closed,
+    is_resolved,
     summary_text,
+    wants_ticket,
 )
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 
@@ -275,3 +278,85 @@ def _closed(
         external_ref=ref or ticket.get("externalXRef"),
         message=message,
     )
+
+
+# --- monitoring alerts <-> tickets -------------------------------------------------------------
+
+
+def alert_ticket_requests(
+    addigy: Any, *, start: dt.datetime, end: dt.datetime
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The ticket requests for the alerts raised in ``[start, end]`` whose monitoring item asks
+    for a ticket, plus one problem line per alert that cannot become a ticket (the others go on).
+
+    :param addigy: the MDM hook.
+    :param start: the data interval's start (a backfill catches up on missed alerts).
+    :param end: its end.
+    """
+    requests, problems = [], []
+    for alert in addigy.iter_alerts(start=start, end=end):
+        if not wants_ticket(alert):
+            continue
+        try:
+            requests.append(alert_ticket_request(alert))
+        except TicketInputError as exc:
+            problems.append(str(exc))
+    return requests, problems
+
+
+def sync_alert_tickets(
+    cw: ConnectWiseHook,
+    addigy: Any,
+    settings: ResolvedSettings,
+    *,
+    closed_since: dt.datetime | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Close the monitoring tickets whose alert is resolved in the MDM; with the setting
+    ``resolve_alerts_in_mdm``, resolve in the MDM the alerts whose ticket a technician closed
+    (since ``closed_since``).
+
+    Reads the open monitoring tickets that carry a reference once, and their alerts once.
+    """
+    board = settings.monitoring
+    open_tickets = [
+        t for t in cw.find_tickets(board_id=board.board_id, open_only=True) if t.get("externalXRef")
+    ]
+    alerts = _alerts_by_id(addigy, [t["externalXRef"] for t in open_tickets])
+    closed: list[dict[str, Any]] = []
+    for ticket in open_tickets:
+        alert = alerts.get(ticket["externalXRef"])
+        if alert is not None and is_resolved(alert):
+            closed += [
+                o.to_dict()
+                for o in close_tickets(
+                    cw,
+                    settings,
+                    board="monitoring",
+                    ticket_id=ticket["id"],
+                    resolution="The alert was resolved in Addigy.",
+                )
+            ]
+    resolved: list[dict[str, Any]] = []
+    if settings.resolve_alerts_in_mdm:
+        done = [
+            t
+            for t in cw.find_tickets(board_id=board.board_id, closed_only=True, updated_since=closed_since)
+            if t.get("externalXRef")
+        ]
+        pending = [
+            a for a in _alerts_by_id(addigy, [t["externalXRef"] for t in done]).values() if not is_resolved(a)
+        ]
+        if pending:
+            addigy.resolve_alerts([a.get("id") or a.get("_id") for a in pending])
+            resolved = [
+                {"alert_id": a.get("id") or a.get("_id"), "agentid": a.get("agentid")} for a in pending
+            ]
+    return {"closed": closed, "resolved_in_mdm": resolved}
+
+
+def _alerts_by_id(addigy: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 100):
+        for alert in addigy.iter_alerts(ids=ids[start : start + 100]):
+            found[str(alert.get("id") or alert.get("_id"))] = alert
+    return found

@@ -10,14 +10,19 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_connectwise.core.settings import ResolvedSettings
+from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
+from airflow_provider_connectwise.integration.tickets import (
+    alert_ticket_requests,
+    close_tickets,
+    open_ticket,
+    sync_alert_tickets,
+)
 from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicketLink
 
 
 class _TicketOperator(BaseOperator):
     ui_color = "#2f6fb3"
-    operator_extra_links = (ConnectWiseTicketLink(),)
 
     def __init__(
         self,
@@ -64,6 +69,7 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
     :param connectwise_conn_id: the ``connectwise`` connection.
     """
 
+    operator_extra_links = (ConnectWiseTicketLink(),)
     template_fields: Sequence[str] = (
         "settings",
         "summary",
@@ -90,6 +96,7 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
         reopen_window: dt.timedelta = dt.timedelta(hours=24),
         **kwargs: Any,
     ) -> None:
+        kwargs.setdefault("map_index_template", "{{ connectwise_ticket }}")
         super().__init__(**kwargs)
         self.summary = summary
         self.description = description
@@ -102,6 +109,7 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
         self.reopen_window = reopen_window
 
     def execute(self, context: Any) -> dict[str, Any]:
+        context["connectwise_ticket"] = self.external_ref or self.summary
         outcome = open_ticket(
             self.hook,
             self.resolved_settings(),
@@ -134,6 +142,7 @@ class ConnectWiseCloseTicketOperator(_TicketOperator):
     :param connectwise_conn_id: the ``connectwise`` connection.
     """
 
+    operator_extra_links = (ConnectWiseTicketLink(),)
     template_fields: Sequence[str] = ("settings", "ticket_id", "external_ref", "resolution")
 
     def __init__(
@@ -164,6 +173,95 @@ class ConnectWiseCloseTicketOperator(_TicketOperator):
         if urls:
             context["ti"].xcom_push(key=TICKET_URL_KEY, value=urls[0])
         return [o.to_dict() for o in outcomes]
+
+
+class AddigyAlertTicketRequestsOperator(BaseOperator):
+    """List the monitoring alerts of a time window that should open a ticket, as ticket requests.
+
+    Only alerts whose monitoring item asks for a ticket and that are not resolved; each becomes
+    ``{summary, description, external_ref, agentid}`` for ``ConnectWiseCreateTicketOperator``
+    (``.expand_kwargs``). An alert that cannot become a ticket is logged; the others go on.
+
+    :param start: window start (templated, e.g. ``{{ data_interval_start }}``), so a backfill
+        catches up on alerts missed during an outage.
+    :param end: window end (templated).
+    :param lookback: the window when ``start`` equals ``end`` (a manual run has an empty data
+        interval): the alerts of the last ``lookback``.
+    :param addigy_conn_id: the ``addigy`` connection.
+    """
+
+    template_fields: Sequence[str] = ("start", "end")
+    ui_color = "#2f6fb3"
+
+    def __init__(
+        self,
+        *,
+        start: str | dt.datetime = "{{ data_interval_start }}",
+        end: str | dt.datetime = "{{ data_interval_end }}",
+        lookback: dt.timedelta = dt.timedelta(minutes=15),
+        addigy_conn_id: str = AddigyHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.start = start
+        self.end = end
+        self.lookback = lookback
+        self.addigy_conn_id = addigy_conn_id
+
+    def execute(self, context: Any) -> list[dict[str, Any]]:
+        start, end = _datetime(self.start), _datetime(self.end)
+        if start >= end:
+            start = end - self.lookback
+        requests, problems = alert_ticket_requests(AddigyHook(self.addigy_conn_id), start=start, end=end)
+        for problem in problems:
+            self.log.warning("alert skipped: %s", problem)
+        self.log.info("%d alerts between %s and %s ask for a ticket", len(requests), start, end)
+        return requests
+
+
+class ConnectWiseSyncAlertTicketsOperator(_TicketOperator):
+    """Close monitoring tickets whose alert was resolved in the MDM ("closing an alert closes the
+    ticket"); with the setting ``resolve_alerts_in_mdm``, resolve in the MDM the alerts whose ticket
+    a technician closed.
+
+    :param settings: the validated settings.
+    :param closed_since: look at tickets closed since then (templated; default the data interval's start).
+    :param addigy_conn_id: the ``addigy`` connection.
+    """
+
+    template_fields: Sequence[str] = ("settings", "closed_since")
+
+    def __init__(
+        self,
+        *,
+        closed_since: str | dt.datetime | None = "{{ data_interval_start }}",
+        addigy_conn_id: str = AddigyHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.closed_since = closed_since
+        self.addigy_conn_id = addigy_conn_id
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        outcome = sync_alert_tickets(
+            self.hook,
+            AddigyHook(self.addigy_conn_id),
+            self.resolved_settings(),
+            closed_since=_datetime(self.closed_since) if self.closed_since else None,
+        )
+        for ticket in outcome["closed"]:
+            self.log.info("%s (alert %s resolved)", ticket["message"], ticket["external_ref"])
+        for alert in outcome["resolved_in_mdm"]:
+            self.log.info("alert %s resolved in the MDM: its ticket was closed", alert["alert_id"])
+        return outcome
+
+
+def _datetime(value: str | dt.datetime) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    import pendulum
+
+    return pendulum.parse(str(value))
 
 
 def _as_mapping(value: Mapping[str, Any] | str) -> Mapping[str, Any]:

@@ -23,7 +23,8 @@ Addigy: policies ``Acme Workstations`` (linked to AcmeCorp), ``Globex Fleet`` (l
 ``quoted-name`` (double quotes and a backslash), ``unicode-name-1..3``, ``missing-facts``, ``null-facts``,
 ``error-facts``, ``mac-dashes``, ``mac-dots``, ``mac-bare``, ``ram-gb-text``, ``ram-bytes``, ``ram-mb``,
 ``cpu-ghz-text``, ``cpu-mhz``, ``historical-1``/``-2`` (serials of the historical configurations),
-``ours-inactive``, ``dup-serial-1``/``-2`` (same serial number). Alerts (``seed.alerts``):
+``ours-inactive``, ``dup-serial-1``/``-2`` (same serial number), ``bad-mac`` (Globex; an Ethernet
+MAC address that is not one: it cannot bind, so Globex Fleet is partially linked). Alerts (``seed.alerts``):
 ``disk-full`` and ``cpu-high`` (Unattended, send_ticket), ``battery`` (Acknowledged), ``resolved-old``
 (Resolved), ``no-ticket`` (Unattended, send_ticket false).
 """
@@ -374,6 +375,9 @@ def seed_demo(state: SandboxState) -> SeedInfo:
         dict(label="ram-mb", total_memory="16384 MB"),
         dict(label="cpu-mhz", processor_speed="2300"),
         dict(label="mac-upper-colons", ethernet_mac_address="A4:83:E7:0B:1C:2D"),
+        # A fact the integration cannot map: this device fails to bind, so Globex Fleet shows the
+        # seed's red icon (partially linked) until its MAC address is fixed in the MDM.
+        dict(label="bad-mac", ethernet_mac_address="not-a-mac"),
     ]
     for i in range(18):
         spec = dict(globex_devices[i]) if i < len(globex_devices) else {}

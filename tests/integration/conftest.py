@@ -34,10 +34,10 @@ def load_dag(dag_id: str):
     return bag.get_dag(dag_id)
 
 
-def run_dag(dag_id: str, conf: dict | None = None):
+def run_dag(dag_id: str, conf: dict | None = None, logical_date=None):
     """dag.test() one example DAG; return the finished DagRun."""
     dag = load_dag(dag_id)
-    return dag.test(run_conf=conf)
+    return dag.test(run_conf=conf, logical_date=logical_date)
 
 
 def task_states(dag_run) -> dict[str, list[str]]:
