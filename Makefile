@@ -24,10 +24,10 @@ test: lint
 	$(BIN)/pytest
 
 demo: venv
-	$(BIN)/python -m airflow_provider_connectwise.demo
+	$(BIN)/python tools/demo.py
 
 bench: venv
-	$(BIN)/python -m bench.binding
+	$(BIN)/python bench/binding.py
 
 sandbox: venv
 	$(BIN)/python -m airflow_provider_connectwise.sandbox --port 8765 --seed demo

@@ -435,14 +435,27 @@ def _takeover_warning(configuration: Mapping[str, Any], link: str) -> str | None
     return None
 
 
-def _fail(company_id: int, exc: DeviceMappingError) -> DeviceAction:
+def _fail(company_id: int, exc: DeviceMappingError, policy_ids: tuple[str, ...] = ()) -> DeviceAction:
     return DeviceAction(
         agentid=exc.agentid,
         device_name=exc.device_label,
-        policy_ids=(),
+        policy_ids=policy_ids,
         company_id=company_id,
         action="fail",
         error=str(exc),
+    )
+
+
+def _raw_policy_ids(device: Any) -> tuple[str, ...]:
+    """The policy ids of a device record that could not be mapped (only plain texts are kept)."""
+    if not isinstance(device, Mapping):
+        return ()
+    raw = device.get("policy_ids")
+    values = raw if isinstance(raw, list | tuple) else [device.get("policy_id")]
+    return tuple(
+        dict.fromkeys(
+            str(v) for v in values if isinstance(v, str | int) and not isinstance(v, bool) and str(v)
+        )
     )
 
 
@@ -465,7 +478,8 @@ def _read_devices(
         except DeviceMappingError as exc:
             if exc.agentid:
                 present.add(exc.agentid.casefold())
-            entries.append(_fail(company_id, exc))
+            # keep the device's policies: a device that cannot bind turns its policy's icon red
+            entries.append(_fail(company_id, exc, _raw_policy_ids(device)))
             continue
         key = mapped.agentid.casefold()
         present.add(key)

@@ -102,6 +102,8 @@ CONNECTWISE_ERRORS = ErrorFamily(
 )
 
 _PATCH_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Discovered codebases by (API root, company): every hook of a process asks the server once.
+_DISCOVERED_CODEBASES: dict[tuple[str, str], str] = {}
 
 
 @dataclass(frozen=True)
@@ -209,12 +211,16 @@ class ConnectWiseHook(BaseHook):
     @cached_property
     def codebase(self) -> str:
         """The server's codebase: the connection's override, else discovered, else the fallback."""
-        if self.credentials.codebase:
-            return self.credentials.codebase
-        try:
-            return _codebase_from_info(self.get_company_info())
-        except ConnectWiseError as exc:
-            return _codebase_after_error(exc, self.log)
+        creds = self.credentials
+        if creds.codebase:
+            return creds.codebase
+        key = (creds.site.api_root, creds.company_id.casefold())
+        if key not in _DISCOVERED_CODEBASES:
+            try:
+                _DISCOVERED_CODEBASES[key] = _codebase_from_info(self.get_company_info())
+            except ConnectWiseError as exc:
+                return _codebase_after_error(exc, self.log)
+        return _DISCOVERED_CODEBASES[key]
 
     def _api(self, path: str) -> str:
         return f"{self.codebase}apis/3.0/{path.lstrip('/')}"

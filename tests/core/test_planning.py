@@ -4,6 +4,8 @@ import json
 
 import pytest
 
+from airflow_provider_connectwise.core.apply import result_without_write
+from airflow_provider_connectwise.core.binding import LinkStatus, link_status
 from airflow_provider_connectwise.core.planning import (
     Batch,
     CompanyPlan,
@@ -288,6 +290,14 @@ class TestDeactivation:
         broken = device(A1, ethernet_mac_address="not a mac")
         result = plan([broken], [in_sync(A1, 7)])
         assert [(a.action, a.agentid) for a in result.actions] == [("fail", A1)]
+
+    def test_a_device_that_fails_mapping_keeps_its_policy_so_the_icon_turns_red(self):
+        broken = device(A1, ethernet_mac_address="not a mac", policy="pol-red")
+        (action,) = plan([broken]).actions
+        assert action.policy_ids == ("pol-red",)
+        results = [result_without_write(action)]
+        policy = {"policy_id": "pol-red", "company_id": action.company_id}
+        assert link_status(policy, results) is LinkStatus.PARTIAL
 
     def test_other_matches_of_a_present_device_are_not_deactivated(self):
         result = plan([device(A1)], [configuration(7, A1), configuration(8, A1)])

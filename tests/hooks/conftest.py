@@ -63,3 +63,13 @@ def cw_api():
         mocker.get(COMPANY_INFO, json={"CompanyName": "Acme", "Codebase": "v2025_1/", "IsCloud": True})
         yield mocker
         assert_requests_conform(mocker.request_history)
+
+
+@pytest.fixture(autouse=True)
+def _forget_discovered_codebases():
+    """Codebase discovery is cached per process; every test starts without it."""
+    from airflow_provider_connectwise.hooks import connectwise
+
+    connectwise._DISCOVERED_CODEBASES.clear()
+    yield
+    connectwise._DISCOVERED_CODEBASES.clear()

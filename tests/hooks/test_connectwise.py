@@ -35,10 +35,11 @@ def test_every_request_carries_basic_auth_client_id_and_pinned_version(hook, cw_
     assert sent.url.startswith("https://api-na.myconnectwise.net/v2025_1/apis/3.0/")
 
 
-def test_codebase_is_discovered_once_per_hook(hook, cw_api):
+def test_codebase_is_discovered_once_per_process(hook, cw_api, cw_conn):
     cw_api.get(API + "system/info", json={"version": "x"})
     hook.get_system_info()
     hook.get_system_info()
+    ConnectWiseHook(cw_conn, requests_per_minute=None).get_system_info()  # another task, same process
     assert [r.url for r in cw_api.request_history].count(COMPANY_INFO) == 1
     assert hook.codebase == "v2025_1/"
 
