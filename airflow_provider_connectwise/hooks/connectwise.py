@@ -334,6 +334,20 @@ class ConnectWiseHook(BaseHook):
         """Every configuration of a company (all pages, only ``fields``): the binding's one read."""
         return list(self.iter_configurations(Field("company/id").eq(int(company_id)), fields))
 
+    def list_configurations_of_companies(
+        self, company_ids: Iterable[int], fields: Iterable[str] = CONFIGURATION_FIELDS
+    ) -> dict[int, list[dict[str, Any]]]:
+        """Every configuration of several companies, read together (``company/id in (...)``, all
+        pages), grouped by company: reads grow with the number of configurations, not of companies."""
+        ids = sorted({int(c) for c in company_ids})
+        grouped: dict[int, list[dict[str, Any]]] = {c: [] for c in ids}
+        for condition in chunked_in(Field("company/id"), ids):
+            for configuration in self.iter_configurations(condition, fields):
+                company = (configuration.get("company") or {}).get("id")
+                if company in grouped:
+                    grouped[company].append(configuration)
+        return grouped
+
     def find_configurations(self, company_id: int | None, device_identifier: str) -> list[dict[str, Any]]:
         """Configurations whose ``deviceIdentifier`` equals ``device_identifier``.
 

@@ -177,12 +177,12 @@ def plan_binding(
     conflicted = {agent: ids for agent, ids in companies_of_agent.items() if len(ids) > 1}
     names = {int(p["company_id"]): p.get("company_name") or "" for p in policies if p.get("company_id")}
     plan = BindingPlan(policies=[dict(p) for p in policies])
+    configurations = cw.list_configurations_of_companies(devices_by_company) if devices_by_company else {}
     for company_id in sorted(devices_by_company):
-        configurations = cw.list_company_configurations(company_id)
         company_plan = plan_company(
             company_id,
             devices_by_company[company_id],
-            configurations,
+            configurations[company_id],
             settings,
             company_name=names.get(company_id, ""),
         )
