@@ -865,7 +865,10 @@ def resolve_settings(
     rules = []
     for index, rule in enumerate(settings.configuration_types.conditional):
         kind = resolver.configuration_type(f"configuration_types.conditional[{index}].type", rule.type)
-        if kind is not None:
+        problem = rule.pattern_problem()
+        if problem:
+            resolver.problem(f"configuration_types.conditional[{index}].value", problem, rule.value)
+        elif kind is not None:
             rules.append(
                 ResolvedTypeRule(
                     type_id=kind.id,

@@ -93,15 +93,20 @@ class TypeRule(BaseModel):
                 raise ValueError("op 'one_of' needs a non-empty list as value")
         elif isinstance(self.value, list):
             raise ValueError(f"op {self.op!r} needs one text value, not a list (use 'one_of' for a list)")
-        elif self.op == "regex":
-            flags = 0 if self.case_sensitive else re.IGNORECASE
-            try:
-                re.compile(self.value, flags)
-            except re.error as exc:
-                raise ValueError(f"invalid regular expression {self.value!r}: {exc}") from None
-        elif not self.value.strip():
+        elif self.op != "regex" and not self.value.strip():
             raise ValueError(f"op {self.op!r} needs a non-empty value")
+        # A bad regex is reported by "the switch" (resolve_settings) with every other problem.
         return self
+
+    def pattern_problem(self) -> str | None:
+        """Why the ``regex`` value does not compile, or None (only ``regex`` rules have one)."""
+        if self.op != "regex" or not isinstance(self.value, str):
+            return None
+        try:
+            _compiled(self.value, self.case_sensitive)
+        except re.error as exc:
+            return f"invalid regular expression {self.value!r}: {exc}"
+        return None
 
 
 def _norm(text: str, case_sensitive: bool) -> str:

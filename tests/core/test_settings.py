@@ -145,17 +145,20 @@ class TestLoad:
 
 
 class TestDocumentRules:
-    def test_bad_regex_names_the_rule_index_and_the_pattern(self):
+    def test_bad_regex_names_the_rule_index_and_the_pattern_with_every_other_problem(self):
         document = settings_document()
         document["configuration_types"]["conditional"] = [
             {"type": "Laptop", "fact": "hardware_model", "op": "prefix", "value": "MacBook"},
             {"type": "Laptop", "fact": "hardware_model", "op": "regex", "value": "Mac(Book"},
         ]
-        found = load_error(document)
-        assert list(found) == ["configuration_types.conditional[1]"]
-        assert found["configuration_types.conditional[1]"].startswith(
+        document["monitoring"]["board"] = "Monitorng"
+        with pytest.raises(SettingsError) as excinfo:
+            resolve_settings(document, catalogue())
+        found = problems(excinfo)
+        assert found["configuration_types.conditional[1].value"].startswith(
             "invalid regular expression 'Mac(Book': missing )"
         )
+        assert "monitoring.board" in found  # reported together, not one at a time
 
     @pytest.mark.parametrize(
         ("rule", "message"),

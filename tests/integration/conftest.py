@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,14 @@ def airflow_env(sandbox, monkeypatch, airflow_db):  # noqa: F811
     """Connections to the sandbox and the example settings, as a deployment would set them."""
     for key, value in sandbox.airflow_env(form="json").items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("AIRFLOW_VAR_CONNECTWISE_SETTINGS", json.dumps(EXAMPLE_SETTINGS))
+    use_settings(monkeypatch, EXAMPLE_SETTINGS)
     monkeypatch.setenv("CONNECTWISE_EXAMPLE_RETRY_DELAY_SECONDS", "0")
     return sandbox
+
+
+def use_settings(monkeypatch, settings: dict) -> None:
+    """Put a settings document in the Variable the example DAGs read."""
+    monkeypatch.setenv("AIRFLOW_VAR_CONNECTWISE_SETTINGS", json.dumps(settings))
 
 
 def load_dag(dag_id: str):
@@ -36,27 +40,56 @@ def load_dag(dag_id: str):
 
 def run_dag(dag_id: str, conf: dict | None = None, logical_date=None):
     """dag.test() one example DAG; return the finished DagRun."""
-    dag = load_dag(dag_id)
-    return dag.test(run_conf=conf, logical_date=logical_date)
+    return load_dag(dag_id).test(run_conf=conf, logical_date=logical_date)
 
 
 def task_states(dag_run) -> dict[str, list[str]]:
+    """task id -> the states of its task instances (one per map index)."""
     states: dict[str, list[str]] = {}
-    for ti in dag_run.get_task_instances():
+    for ti in sorted(dag_run.get_task_instances(), key=lambda ti: (ti.task_id, ti.map_index)):
         states.setdefault(ti.task_id, []).append(str(ti.state))
     return states
 
 
+def try_numbers(dag_run, task_id: str) -> list[int]:
+    return [ti.try_number for ti in dag_run.get_task_instances() if ti.task_id == task_id]
+
+
 def xcom(dag_run, task_id: str, key: str = "return_value", map_index: int = -1):
+    """One XCom value of a finished run, read from the metadata DB."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
     with create_session() as session:
         row = session.scalars(
             XComModel.get_many(
-                run_id=dag_run.run_id, key=key, dag_ids=dag_run.dag_id, task_ids=task_id, map_indexes=map_index
+                run_id=dag_run.run_id,
+                key=key,
+                dag_ids=dag_run.dag_id,
+                task_ids=task_id,
+                map_indexes=map_index,
             )
         ).first()
         return None if row is None else XComModel.deserialize_value(row)
 
 
+def settings_for(sandbox_settings: dict | None = None):
+    """Resolve settings (the example document by default) against the sandbox with a real hook."""
+    from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+    from airflow_provider_connectwise.integration.settings import validate_settings
+
+    return validate_settings(ConnectWiseHook(), sandbox_settings or EXAMPLE_SETTINGS)
+
+
+def writes(sb) -> int:
+    """ConnectWise configuration writes the sandbox received."""
+    return sb.count("POST", "/company/configurations") + sb.count("PATCH", "/company/configurations/{id}")
+
+
+def configurations_by_device(sb, company: str) -> dict[str, list[dict]]:
+    """deviceIdentifier -> the company's configurations carrying it."""
+    grouped: dict[str, list[dict]] = {}
+    for config in sb.state.connectwise.configurations_of(company):
+        if config.get("deviceIdentifier"):
+            grouped.setdefault(config["deviceIdentifier"], []).append(config)
+    return grouped

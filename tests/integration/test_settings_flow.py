@@ -1,0 +1,90 @@
+"""Fetch ("Next") and validate ("the switch") against the sandbox: hooks, then real dag.test()."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_connectwise.core.settings import SettingsError
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.settings import fetch_catalogue
+from tests.integration.conftest import (
+    EXAMPLE_SETTINGS,
+    run_dag,
+    settings_for,
+    task_states,
+    use_settings,
+    xcom,
+)
+
+pytestmark = pytest.mark.integration
+
+BROKEN = {
+    **EXAMPLE_SETTINGS,
+    "monitoring": {"board": "Monitorng", "open_status": "New", "closed_status": "Resolved"},
+    "self_service": {"board": "Help Desk", "open_status": "New", "closed_status": "Resolved"},
+    "configuration_types": {
+        "default": "Server",
+        "conditional": [{"type": "Laptop", "fact": "x", "op": "regex", "value": "("}],
+    },
+    "policy_links": [{"policy": "p-1", "company": "OldCo"}],
+}
+
+
+def test_fetch_catalogue_reads_what_connectwise_offers(airflow_env):
+    sb = airflow_env
+    catalogue = fetch_catalogue(ConnectWiseHook(), company_name="Corp")
+    boards = {b.name: b for b in catalogue.boards}
+    assert {"Monitoring", "Help Desk", "Projects Archive"} <= set(boards)
+    assert boards["Projects Archive"].inactive
+    monitoring = {s.name: s for s in boards["Monitoring"].statuses}
+    assert monitoring["Resolved"].closed and not monitoring["New"].closed
+    assert monitoring["New"].id == sb.seed.board_statuses["Monitoring"]["New"]
+    types = {t.name: t for t in catalogue.configuration_types}
+    assert types["Server"].required_questions  # the seed: such types cannot be used
+    assert not types["Managed Mac"].required_questions
+    assert {c.identifier for c in catalogue.companies} >= {"AcmeCorp", "Globex"}
+
+
+def test_valid_settings_resolve_to_the_sandbox_ids(airflow_env):
+    sb = airflow_env
+    resolved = settings_for()
+    assert resolved.monitoring.board_id == sb.seed.boards["Monitoring"]
+    assert resolved.monitoring.closed_status_id == sb.seed.board_statuses["Monitoring"]["Resolved"]
+    assert resolved.self_service.open_status_id == sb.seed.board_statuses["Help Desk"]["New"]
+    assert resolved.active_status_id == sb.seed.configuration_statuses["Active"]
+    assert resolved.default_type_id == sb.seed.configuration_types["Managed Mac"]
+    assert resolved.type_rules[0].type_id == sb.seed.configuration_types["Laptop"]
+
+
+def test_broken_settings_report_every_problem_at_once(airflow_env):
+    with pytest.raises(SettingsError) as info:
+        settings_for(BROKEN)
+    text = str(info.value)
+    assert "monitoring.board" in text and "'Monitorng' not found" in text and "Monitoring" in text
+    assert "self_service.closed_status" in text and "Resolved" in text
+    assert "configuration_types.default" in text and "required" in text
+    assert "OldCo" in text and "deleted" in text
+    assert "regex" in text or "pattern" in text
+    assert len(info.value.problems) >= 5
+
+
+def test_fetch_and_validate_in_dag_test(airflow_env):
+    run = run_dag("connectwise_fetch_boards", conf={"company_name": "Globex"})
+    assert task_states(run) == {"fetch_boards": ["success"], "validate_settings": ["success"]}
+    fetched = xcom(run, "fetch_boards")
+    assert any(b["name"] == "Monitoring" for b in fetched["catalogue"]["boards"])
+    assert [c["identifier"] for c in fetched["catalogue"]["companies"]] == ["Globex"]
+    assert fetched["settings_template"]["monitoring"]["board"] == "Monitoring"
+    resolved = xcom(run, "validate_settings")
+    assert resolved["monitoring"]["board_name"] == "Monitoring"
+
+
+def test_broken_settings_fail_the_run_before_any_write(airflow_env, monkeypatch):
+    sb = airflow_env
+    use_settings(monkeypatch, BROKEN)
+    run = run_dag("connectwise_device_binding")
+    states = task_states(run)
+    assert states["validate_settings"] == ["failed"]
+    assert states["plan_binding"] == ["upstream_failed"]
+    assert sb.count("POST", "/company/configurations") == 0
+    assert sb.count("PATCH", "/company/configurations/{id}") == 0
