@@ -69,6 +69,12 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_connectwise.links.ConnectWiseTicketLink"],
+        "plugins": [
+            {
+                "name": "connectwise",
+                "plugin-class": "airflow_provider_connectwise.plugins.ConnectWisePlugin",
+            }
+        ],
         "connection-types": [
             {
                 "connection-type": "connectwise",

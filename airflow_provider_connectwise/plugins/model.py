@@ -1,0 +1,455 @@
+"""The ConnectWise page's model: Devices Binding records in, what each page shows out.
+
+Pure Python (no Airflow, no database): the data layer (``records.py``) turns XCom rows into
+:class:`BindingRecord` objects, newest first; the functions here pick what the pages show.
+
+Decisions:
+
+- A policy's state is that of the most recent record that contains the policy, whichever DAG
+  wrote it. Dry runs write nothing, so they never count as a policy's state (they are listed
+  among the runs and open on their run page).
+- The binding DAG and a manual sync without a ``policy`` list every MDM policy; once such a
+  record is read, older records cannot add a policy, so reading stops there.
+- A policy's devices are the results naming the policy and its company, deactivations left
+  out (the rule of ``core.binding``); a run's page shows every result.
+- Records are untrusted data: anything that is not of the record's shape is skipped and
+  counted, never shown raw; a configuration link is only built from an http(s) template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_connectwise.core.binding import LinkStatus
+
+#: The DAG whose every run records the binding of every policy (task ``link_status``).
+BINDING_DAG_ID = "connectwise_device_binding"
+#: The manual sync (task ``sync_devices``): Retry Pending triggers it with ``{"policy": id}``.
+SYNC_DAG_ID = "connectwise_manual_sync"
+#: DAG id -> the task that records the Devices Binding.
+BINDING_SOURCES: dict[str, str] = {BINDING_DAG_ID: "link_status", SYNC_DAG_ID: "sync_devices"}
+
+#: Records read at most for one page (each may hold a whole fleet).
+MAX_RECORDS = 50
+#: Device lines shown at most in one table (failed first).
+MAX_ROWS = 1000
+
+_STATES = ("linked", "failed", "unlinked")
+_ACTION_LABELS = {
+    "create": "create",
+    "update": "update",
+    "deactivate": "deactivate",
+    "none": "no change",
+    "fail": "not written",
+}
+
+
+@dataclass(frozen=True)
+class Status:
+    """A link status as shown: the seed's icon colour, a word, and what it means."""
+
+    value: str
+    icon: str
+    label: str
+    description: str
+
+
+STATUSES: dict[str, Status] = {
+    status.value: Status(status.value, status.icon, label, status.description)
+    for status, label in (
+        (LinkStatus.NOT_LINKED, "Not linked"),
+        (LinkStatus.LINKED, "Linked"),
+        (LinkStatus.PARTIAL, "Partial"),
+    )
+}
+#: Order of the summary and of the legend.
+STATUS_ORDER = ("partial", "linked", "not_linked")
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """The DAG run (and task) a record comes from.
+
+    :param dag_id: the DAG.
+    :param run_id: the run.
+    :param recorded_at: when the task recorded the binding (the XCom's timestamp, UTC).
+    :param state: the run's state (``queued``, ``running``, ``success``, ``failed``…).
+    :param run_type: ``manual``, ``scheduled``…
+    :param conf_policy: the ``policy`` of the run's conf (manual sync), ``None`` when absent.
+    :param triggered_by: the user who triggered the run, when Airflow recorded one.
+    :param run_after: when the run was due.
+    """
+
+    dag_id: str
+    run_id: str
+    recorded_at: datetime | None = None
+    state: str | None = None
+    run_type: str | None = None
+    conf_policy: str | None = None
+    triggered_by: str | None = None
+    run_after: datetime | None = None
+
+    @property
+    def covers_every_policy(self) -> bool:
+        """Whether the run bound every policy (not a one-policy manual sync)."""
+        return self.dag_id == BINDING_DAG_ID or (self.dag_id == SYNC_DAG_ID and not self.conf_policy)
+
+    @property
+    def active(self) -> bool:
+        """Whether the run is still to finish."""
+        return self.state in ("queued", "running", "restarting", "up_for_retry", "scheduled")
+
+
+@dataclass(frozen=True)
+class BindingRecord:
+    """One Devices Binding record (the XCom ``connectwise_binding``) and its run."""
+
+    run: RunRef
+    value: Any
+
+
+@dataclass(frozen=True)
+class PolicyRow:
+    """One policy's line: its icon, company and device counts, and the run it comes from."""
+
+    policy_id: str
+    name: str
+    company_id: int | None
+    company_name: str
+    status: Status
+    devices: int
+    states: dict[str, int]
+    run: RunRef
+    error: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The policy's name, or its id when it has none."""
+        return self.name or self.policy_id
+
+    @property
+    def company(self) -> str:
+        """The company as people know it (identifier, else id), empty when not linked."""
+        if self.company_id is None:
+            return ""
+        return self.company_name or f"company {self.company_id}"
+
+    @property
+    def pending(self) -> int:
+        """Devices Retry Pending would write again."""
+        return self.states.get("failed", 0)
+
+
+@dataclass(frozen=True)
+class DeviceRow:
+    """One line of the binding table."""
+
+    device_name: str
+    agentid: str
+    action: str
+    configuration_id: int | None
+    configuration_url: str | None
+    state: str
+    error: str
+    warnings: tuple[str, ...]
+
+    @property
+    def action_label(self) -> str:
+        return _ACTION_LABELS.get(self.action, self.action)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A binding table as shown: the lines of one state (or all), at most :data:`MAX_ROWS`."""
+
+    rows: list[DeviceRow]
+    #: lines in the chosen state (``rows`` may hold fewer)
+    total: int
+    #: lines in every state
+    all_count: int
+    counts: dict[str, int]
+    state: str | None = None
+
+
+def binding_table(rows: list[DeviceRow], state: str | None = None, *, limit: int = MAX_ROWS) -> Table:
+    """Cut the lines to one state (``linked``, ``failed``, ``unlinked``; else all) and a page.
+
+    :param rows: every line, failed first.
+    :param state: the state to show.
+    :param limit: lines at most.
+    """
+    state = state if state in _STATES else None
+    chosen = [r for r in rows if state is None or r.state == state]
+    counts = dict.fromkeys(_STATES, 0)
+    for row in rows:
+        if row.state in counts:
+            counts[row.state] += 1
+    return Table(chosen[:limit], len(chosen), len(rows), counts, state)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A recorded run in the list of recent runs."""
+
+    run: RunRef
+    dry_run: bool
+    totals: dict[str, int]
+    policies: int
+
+
+@dataclass
+class Overview:
+    """The main page: every policy of the latest records, and the recent runs."""
+
+    policies: list[PolicyRow] = field(default_factory=list)
+    recent: list[RunSummary] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Policies per status, in :data:`STATUS_ORDER`."""
+        counts = dict.fromkeys(STATUS_ORDER, 0)
+        for policy in self.policies:
+            counts[policy.status.value] += 1
+        return counts
+
+
+@dataclass
+class PolicyPage:
+    """A policy page: its line, the binding table of its latest record, its earlier lines."""
+
+    policy: PolicyRow
+    devices: list[DeviceRow]
+    history: list[PolicyRow] = field(default_factory=list)
+    dry_run_only: bool = False
+
+
+@dataclass
+class RunPage:
+    """A run's page: every policy and every device result the run recorded."""
+
+    run: RunRef
+    dry_run: bool
+    policies: list[PolicyRow]
+    devices: list[DeviceRow]
+    totals: dict[str, int]
+    actions: dict[str, int]
+    policy_errors: dict[str, str]
+
+
+# --- reading a record -------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _counts(value: Any, keys: Iterable[str]) -> dict[str, int]:
+    value = value if isinstance(value, Mapping) else {}
+    return {key: _int(value.get(key)) or 0 for key in keys}
+
+
+def is_record(value: Any) -> bool:
+    """Whether ``value`` has the shape of a Devices Binding record.
+
+    :param value: an XCom value.
+    """
+    if not isinstance(value, Mapping):
+        return False
+    report = value.get("report")
+    return (
+        isinstance(report, Mapping)
+        and isinstance(report.get("policies"), list)
+        and isinstance(value.get("results", []), list)
+    )
+
+
+def _policy_errors(value: Mapping[str, Any]) -> dict[str, str]:
+    errors = value.get("policy_errors")
+    if not isinstance(errors, Mapping):
+        return {}
+    return {str(k): _text(v) for k, v in errors.items() if v}
+
+
+def _policy_rows(record: BindingRecord) -> Iterator[PolicyRow]:
+    errors = _policy_errors(record.value)
+    for raw in record.value["report"]["policies"]:
+        if not isinstance(raw, Mapping) or raw.get("policy_id") in (None, ""):
+            continue
+        status = STATUSES.get(_text(raw.get("status")))
+        if status is None:
+            continue
+        policy_id = _text(raw["policy_id"])
+        yield PolicyRow(
+            policy_id=policy_id,
+            name=_text(raw.get("name")),
+            company_id=_int(raw.get("company_id")),
+            company_name=_text(raw.get("company_name")),
+            status=status,
+            devices=_int(raw.get("devices")) or 0,
+            states=_counts(raw.get("states"), _STATES),
+            run=record.run,
+            error=errors.get(policy_id),
+        )
+
+
+def configuration_url(template: Any, configuration_id: int | None) -> str | None:
+    """The ConnectWise page of a configuration, from the record's template.
+
+    :param template: ``configuration_url_template`` (``…recid={id}``); only http(s) is used.
+    :param configuration_id: the configuration's id.
+    """
+    if configuration_id is None or not isinstance(template, str) or "{id}" not in template:
+        return None
+    if not template.lower().startswith(("https://", "http://")):
+        return None
+    return template.replace("{id}", str(int(configuration_id)))
+
+
+def _device_rows(record: BindingRecord, policy: PolicyRow | None = None) -> list[DeviceRow]:
+    template = record.value.get("configuration_url_template")
+    rows = []
+    for raw in record.value.get("results", []):
+        if not isinstance(raw, Mapping):
+            continue
+        if policy is not None and not _belongs_to(raw, policy):
+            continue
+        configuration_id = _int(raw.get("configuration_id"))
+        warnings = raw.get("warnings")
+        rows.append(
+            DeviceRow(
+                device_name=_text(raw.get("device_name")) or _text(raw.get("agentid")) or "?",
+                agentid=_text(raw.get("agentid")),
+                action=_text(raw.get("action")),
+                configuration_id=configuration_id,
+                configuration_url=configuration_url(template, configuration_id),
+                state=_text(raw.get("state")),
+                error=_text(raw.get("error")),
+                warnings=tuple(_text(w) for w in warnings) if isinstance(warnings, list) else (),
+            )
+        )
+    # what needs a person first, then by name
+    rows.sort(key=lambda r: (r.state != "failed", r.device_name.casefold(), r.agentid))
+    return rows
+
+
+def _belongs_to(result: Mapping[str, Any], policy: PolicyRow) -> bool:
+    policy_ids = result.get("policy_ids")
+    return (
+        policy.company_id is not None
+        and isinstance(policy_ids, list)
+        and policy.policy_id in [_text(p) for p in policy_ids]
+        and _int(result.get("company_id")) == policy.company_id
+        and result.get("action") != "deactivate"
+    )
+
+
+def _dry_run(record: BindingRecord) -> bool:
+    return bool(record.value.get("dry_run"))
+
+
+def _summary(record: BindingRecord) -> RunSummary:
+    report = record.value["report"]
+    totals = {"devices": _int((report.get("totals") or {}).get("devices")) or 0}
+    totals.update(_counts(report.get("totals"), _STATES))
+    return RunSummary(
+        run=record.run, dry_run=_dry_run(record), totals=totals, policies=len(report["policies"])
+    )
+
+
+def _policy_sort_key(policy: PolicyRow) -> tuple[str, str]:
+    return (policy.title.casefold(), policy.policy_id)
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+def build_overview(records: Iterable[BindingRecord], *, recent: int = 10) -> Overview:
+    """Every policy in its latest state, and the most recent runs.
+
+    :param records: Devices Binding records, newest first (read lazily; reading stops as soon
+        as nothing older can change the page).
+    :param recent: how many runs to list.
+    """
+    page = Overview()
+    latest: dict[str, PolicyRow] = {}
+    complete = False
+    for record in records:
+        if not is_record(record.value):
+            page.skipped += 1
+            continue
+        if len(page.recent) < recent:
+            page.recent.append(_summary(record))
+        if not complete and not _dry_run(record):
+            for row in _policy_rows(record):
+                latest.setdefault(row.policy_id, row)
+            complete = record.run.covers_every_policy
+        if complete and len(page.recent) >= recent:
+            break
+    page.policies = sorted(latest.values(), key=_policy_sort_key)
+    return page
+
+
+def build_policy_page(
+    records: Iterable[BindingRecord], policy_id: str, *, history: int = 8
+) -> PolicyPage | None:
+    """The policy's latest binding table and its earlier states; ``None`` if no record has it.
+
+    :param records: Devices Binding records, newest first.
+    :param policy_id: the MDM policy.
+    :param history: how many earlier records of the policy to list.
+    """
+    page: PolicyPage | None = None
+    dry: tuple[PolicyRow, BindingRecord] | None = None
+    for record in records:
+        if not is_record(record.value):
+            continue
+        row = next((r for r in _policy_rows(record) if r.policy_id == policy_id), None)
+        if row is None:
+            continue
+        if _dry_run(record):
+            dry = dry or (row, record)
+            continue
+        if page is None:
+            page = PolicyPage(policy=row, devices=_device_rows(record, row))
+        elif len(page.history) < history:
+            page.history.append(row)
+        else:
+            break
+    if page is None and dry is not None:
+        row, record = dry
+        return PolicyPage(policy=row, devices=_device_rows(record, row), dry_run_only=True)
+    return page
+
+
+def build_run_page(record: BindingRecord) -> RunPage | None:
+    """Everything one run recorded; ``None`` when the record is not of the expected shape.
+
+    :param record: the run's Devices Binding record.
+    """
+    if not is_record(record.value):
+        return None
+    report = record.value["report"]
+    summary = _summary(record)
+    return RunPage(
+        run=record.run,
+        dry_run=summary.dry_run,
+        policies=sorted(_policy_rows(record), key=_policy_sort_key),
+        devices=_device_rows(record),
+        totals=summary.totals,
+        actions=_counts(report.get("actions"), _ACTION_LABELS),
+        policy_errors=_policy_errors(record.value),
+    )

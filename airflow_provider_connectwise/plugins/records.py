@@ -1,0 +1,130 @@
+"""Read the Devices Binding records from Airflow's metadata DB (XCom and DagRun tables).
+
+The binding tasks already record everything the page shows (XCom ``connectwise_binding``);
+this module only reads it, newest first, a few rows at a time so that a fleet-sized record is
+held once. Like Airflow's own XCom API it reads the database row, not a custom XCom backend.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from airflow.models.dag import DagModel
+from airflow.models.dagrun import DagRun
+from airflow.models.xcom import XComModel
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
+from airflow_provider_connectwise.plugins.model import (
+    BINDING_SOURCES,
+    MAX_RECORDS,
+    SYNC_DAG_ID,
+    BindingRecord,
+    RunRef,
+)
+
+_ACTIVE_STATES = ("queued", "running")
+
+
+def _run_ref(run: DagRun, recorded_at: Any = None) -> RunRef:
+    conf = run.conf if isinstance(run.conf, dict) else {}
+    policy = conf.get("policy")
+    return RunRef(
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        recorded_at=recorded_at,
+        state=str(run.state) if run.state is not None else None,
+        run_type=str(run.run_type) if run.run_type is not None else None,
+        conf_policy=str(policy) if policy not in (None, "") else None,
+        triggered_by=run.triggering_user_name,
+        run_after=run.run_after,
+    )
+
+
+def _value(raw: Any) -> Any:
+    """The XCom value: stored as JSON text by ``serialize_value``, or as JSON by the Task API."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _records_query(dag_ids: Iterable[str]):
+    sources = [and_(XComModel.dag_id == d, XComModel.task_id == BINDING_SOURCES[d]) for d in dag_ids]
+    return (
+        select(XComModel.value, XComModel.timestamp, DagRun)
+        .join(DagRun, DagRun.id == XComModel.dag_run_id)
+        .where(XComModel.key == BINDING_XCOM_KEY, XComModel.map_index == -1, or_(*sources))
+    )
+
+
+def iter_records(
+    session: Session, dag_ids: Iterable[str], *, limit: int = MAX_RECORDS
+) -> Iterator[BindingRecord]:
+    """Yield the Devices Binding records of these DAGs, most recently recorded first.
+
+    :param session: a metadata DB session.
+    :param dag_ids: the binding DAGs to read (those the user may read).
+    :param limit: records at most.
+    """
+    dag_ids = [d for d in dag_ids if d in BINDING_SOURCES]
+    if not dag_ids:
+        return
+    stmt = (
+        _records_query(dag_ids)
+        .order_by(XComModel.timestamp.desc(), XComModel.dag_run_id.desc())
+        .limit(limit)
+        .execution_options(yield_per=4)
+    )
+    for value, timestamp, run in session.execute(stmt):
+        yield BindingRecord(_run_ref(run, timestamp), _value(value))
+
+
+def get_run(session: Session, dag_id: str, run_id: str) -> tuple[RunRef | None, BindingRecord | None]:
+    """A binding DAG's run and its record (``None`` while the run has not recorded one).
+
+    :param session: a metadata DB session.
+    :param dag_id: one of the binding DAGs.
+    :param run_id: the run.
+    """
+    if dag_id not in BINDING_SOURCES:
+        return None, None
+    run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+    if run is None:
+        return None, None
+    row = session.execute(_records_query([dag_id]).where(XComModel.dag_run_id == run.id)).first()
+    if row is None:
+        return _run_ref(run), None
+    value, timestamp, _ = row
+    return _run_ref(run, timestamp), BindingRecord(_run_ref(run, timestamp), _value(value))
+
+
+def active_syncs(session: Session, policy_id: str | None = None, *, limit: int = 20) -> list[RunRef]:
+    """Manual syncs still queued or running (of one policy, when given), newest first.
+
+    :param session: a metadata DB session.
+    :param policy_id: only runs whose conf names this policy.
+    :param limit: runs looked at.
+    """
+    runs = session.scalars(
+        select(DagRun)
+        .where(DagRun.dag_id == SYNC_DAG_ID, DagRun.state.in_(_ACTIVE_STATES))
+        .order_by(DagRun.run_after.desc())
+        .limit(limit)
+    )
+    refs = [_run_ref(run) for run in runs]
+    return [ref for ref in refs if policy_id is None or ref.conf_policy == policy_id]
+
+
+def is_paused(session: Session, dag_id: str = SYNC_DAG_ID) -> bool | None:
+    """Whether the DAG is paused (its runs wait); ``None`` when Airflow does not know it.
+
+    :param session: a metadata DB session.
+    :param dag_id: the DAG.
+    """
+    return session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == dag_id, ~DagModel.is_stale))

@@ -1,0 +1,119 @@
+"""Who may see and do what on the ConnectWise page: Airflow's auth manager decides.
+
+- The user is Airflow's: the ``Authorization: Bearer`` token or the UI's ``_token`` cookie,
+  resolved by Airflow's own ``get_user`` dependency (no token: 401, a bad one: 403).
+- Reading needs what Airflow's REST API needs to read the same data: ``GET`` on the runs and
+  on the XComs of a binding DAG. Records of a DAG the user may not read are never read.
+- Retry Pending needs what triggering ``connectwise_manual_sync`` needs in the REST API:
+  ``POST`` on its runs.
+- A POST that carries the UI's cookie must come from the same origin (``Origin``, else
+  ``Referer``) and carry a form token signed with ``[api] secret_key`` for this user. Requests
+  authenticated by an ``Authorization`` header carry no ambient credential and skip both.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from airflow.api_fastapi.app import get_auth_manager
+from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+from airflow.configuration import conf
+from airflow.models.dag import DagModel
+from fastapi import HTTPException, Request, status
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from airflow_provider_connectwise.plugins.model import BINDING_SOURCES, SYNC_DAG_ID
+
+#: How long a page's Retry Pending button stays valid.
+TOKEN_MAX_AGE_SECONDS = 12 * 3600
+_FORM_SALT = "airflow-provider-connectwise.retry-pending"
+
+
+def _may(user: BaseUser, method: str, dag_id: str, entity: DagAccessEntity) -> bool:
+    details = DagDetails(id=dag_id, team_name=DagModel.get_team_name(dag_id))
+    return get_auth_manager().is_authorized_dag(
+        method=method,  # type: ignore[arg-type]
+        access_entity=entity,
+        details=details,
+        user=user,
+    )
+
+
+def may_read(user: BaseUser, dag_id: str) -> bool:
+    """Whether the user may read this DAG's runs and their XComs.
+
+    :param user: Airflow's user.
+    :param dag_id: a binding DAG.
+    """
+    return _may(user, "GET", dag_id, DagAccessEntity.RUN) and _may(user, "GET", dag_id, DagAccessEntity.XCOM)
+
+
+def readable_binding_dags(user: BaseUser) -> list[str]:
+    """The binding DAGs whose records the user may read; 403 when there is none.
+
+    :param user: Airflow's user.
+    """
+    dag_ids = [dag_id for dag_id in BINDING_SOURCES if may_read(user, dag_id)]
+    if not dag_ids:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "You may not read the Devices Binding DAGs' runs")
+    return dag_ids
+
+
+def may_trigger_sync(user: BaseUser) -> bool:
+    """Whether the user may trigger ``connectwise_manual_sync`` (Retry Pending).
+
+    :param user: Airflow's user.
+    """
+    return _may(user, "POST", SYNC_DAG_ID, DagAccessEntity.RUN)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(conf.get("api", "secret_key"), salt=_FORM_SALT)
+
+
+def form_token(user: BaseUser) -> str:
+    """A token for the user's forms (signed with ``[api] secret_key``, valid for some hours).
+
+    :param user: Airflow's user.
+    """
+    return _serializer().dumps(str(user.get_id()))
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _own_origins(request: Request) -> set[str]:
+    origins = {_origin_of(str(request.url))}
+    if base_url := conf.get("api", "base_url", fallback=None):
+        origins.add(_origin_of(base_url))
+    return {o for o in origins if o}
+
+
+def check_form_post(request: Request, user: BaseUser, token: str | None) -> None:
+    """Refuse a cross-site form post (403).
+
+    :param request: the POST.
+    :param user: the user it authenticates as.
+    :param token: the form's token.
+    """
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return  # no ambient credential: a cross-site page cannot make this request
+    sent = request.headers.get("origin") or request.headers.get("referer") or ""
+    if _origin_of(sent) not in _own_origins(request):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "Cross-site request refused: reload the page and retry"
+        )
+    try:
+        owner = _serializer().loads(token or "", max_age=TOKEN_MAX_AGE_SECONDS)
+    except BadSignature:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "The form expired or is not this site's: reload the page and retry"
+        ) from None
+    if owner != str(user.get_id()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "The form belongs to another user: reload the page")
