@@ -31,6 +31,14 @@ def default_args() -> dict[str, Any]:
     }
 
 
+def requests_per_minute() -> float:
+    """The ConnectWise rate budget the example DAGs share (900/min, under ConnectWise's ~1,000).
+
+    ``CONNECTWISE_REQUESTS_PER_MINUTE`` raises it for the embedded sandbox (tests, the demo).
+    """
+    return float(os.environ.get("CONNECTWISE_REQUESTS_PER_MINUTE", "900"))
+
+
 def settings_source(dag_file: str) -> dict[str, str]:
     """Where ConnectWiseValidateSettingsOperator reads the settings: the Variable when it is set
     (as ``AIRFLOW_VAR_CONNECTWISE_SETTINGS`` or declared with ``CONNECTWISE_SETTINGS_FROM_VARIABLE``),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG
 
-from airflow_provider_connectwise.examples import default_args, settings_source
+from airflow_provider_connectwise.examples import default_args, requests_per_minute, settings_source
 from airflow_provider_connectwise.operators.binding import (
     AddigyFetchDevicesOperator,
     ConnectWiseApplyBindingOperator,
@@ -45,9 +45,9 @@ with DAG(
         policies=links.output,
         devices=devices.output,
     )
-    # Four batches at a time share the ConnectWise budget (900 requests/minute by default).
+    # Four batches at a time, each with a quarter of the ConnectWise rate budget.
     apply = ConnectWiseApplyBindingOperator.partial(
-        task_id="apply_binding", max_active_tis_per_dagrun=4, requests_per_minute=225
+        task_id="apply_binding", max_active_tis_per_dagrun=4, requests_per_minute=requests_per_minute() / 4
     ).expand(batch=plan.output)
     report = ConnectWiseBindingReportOperator(
         task_id="link_status",
