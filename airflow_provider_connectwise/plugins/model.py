@@ -98,6 +98,13 @@ class RunRef:
         return self.dag_id == BINDING_DAG_ID or (self.dag_id == SYNC_DAG_ID and not self.conf_policy)
 
     @property
+    def source(self) -> str:
+        """What kind of run it is, in words."""
+        if self.dag_id == BINDING_DAG_ID:
+            return "hourly binding"
+        return "manual sync" + (" of one policy" if self.conf_policy else "")
+
+    @property
     def active(self) -> bool:
         """Whether the run is still to finish."""
         return self.state in ("queued", "running", "restarting", "up_for_retry", "scheduled")

@@ -101,7 +101,8 @@ def get_run(session: Session, dag_id: str, run_id: str) -> tuple[RunRef | None, 
     if row is None:
         return _run_ref(run), None
     value, timestamp, _ = row
-    return _run_ref(run, timestamp), BindingRecord(_run_ref(run, timestamp), _value(value))
+    ref = _run_ref(run, timestamp)
+    return ref, BindingRecord(ref, _value(value))
 
 
 def active_syncs(session: Session, policy_id: str | None = None, *, limit: int = 20) -> list[RunRef]:

@@ -106,6 +106,13 @@ def test_unknown_things_are_404(binding_demo, make_client):
     assert page.status_code == 404 and "Back to ConnectWise" in page.text
 
 
+def test_pages_forbid_other_sites_framing_them_and_foreign_scripts(binding_demo, make_client):
+    headers = make_client("ADMIN").get("/connectwise/", headers=HTML).headers
+    assert "frame-ancestors 'self'" in headers["content-security-policy"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "SAMEORIGIN"
+
+
 def test_static_files_are_served(make_client):
     client = make_client("anonymous")
     for name in ("connectwise.css", "frame.js", "connectwise-nav.svg", "connectwise-nav-dark.svg"):

@@ -348,3 +348,25 @@ def test_run_page_escapes_warnings_too():
     )
     assert_escaped(html)
     assert html.count("&lt;script&gt;") >= 4
+
+
+@pytest.mark.parametrize(
+    ("root_path", "page", "airflow"),
+    [
+        ("/connectwise", "/connectwise/", "/dags/d/runs/manual__2026-01-05T09%3A00%3A00%2B00%3A00"),
+        (
+            "/airflow/connectwise",
+            "/airflow/connectwise/",
+            "/airflow/dags/d/runs/manual__2026-01-05T09%3A00%3A00%2B00%3A00",
+        ),
+    ],
+)
+def test_links_follow_the_api_base_url(root_path, page, airflow):
+    from airflow_provider_connectwise.plugins.urls import Links
+
+    links = Links(root_path)
+    run = RunRef("d", "manual__2026-01-05T09:00:00+00:00")
+    assert links.home() == page
+    assert links.airflow_run(run) == airflow
+    assert links.run(run) == f"{page}runs/d/manual__2026-01-05T09%3A00%3A00%2B00%3A00"
+    assert links.policy("a/b c") == f"{page}policies/a%2Fb%20c"
