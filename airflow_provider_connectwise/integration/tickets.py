@@ -157,14 +157,11 @@ def open_ticket(
     elif decision is not None and decision.action == "reopen":
         ticket_id = int(decision.ticket["id"])
         stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
-        cw.patch_ticket(
-            ticket_id,
-            {
-                "status": {"id": target.open_status_id},
-                "initialInternalAnalysis": f"Reopened by Airflow at {stamp}: {ref} recurred.",
-            },
-        )
-        action, message = "reopened", decision.reason
+        cw.patch_ticket(ticket_id, {"status": {"id": target.open_status_id}})
+        # The note: ConnectWise takes ticket notes only through /service/tickets/{id}/notes, which
+        # is outside the API subset this provider is validated against (the initial* fields are
+        # POST-only), so it goes to the task log and XCom.
+        action, message = "reopened", f"{decision.reason}: {ref} recurred at {stamp}"
     else:
         body: dict[str, Any] = {
             "summary": summary_text(summary),
@@ -219,7 +216,8 @@ def close_tickets(
     :param board: ``monitoring`` or ``self_service``.
     :param ticket_id: the ticket to close.
     :param external_ref: or: close the tickets carrying this alert/request id.
-    :param resolution: a resolution note.
+    :param resolution: a resolution note, reported in the outcome's message (ConnectWise takes
+        notes only through its notes endpoint, outside the API subset validated here).
     """
     target = board_of(settings, board)
     if ticket_id is None and external_ref is None:
@@ -246,12 +244,12 @@ def close_tickets(
         if is_closed(ticket, [target.closed_status_id]):
             outcomes.append(_closed(cw, ticket, "already_closed", ref, f"ticket #{tid} was already closed"))
             continue
-        changes: dict[str, Any] = {"status": {"id": _closed_status_for(ticket, target)}}
+        cw.patch_ticket(tid, {"status": {"id": _closed_status_for(ticket, target)}})
+        # See open_ticket: the resolution note is reported, not written (no notes endpoint).
         note = clean_text(resolution) if resolution is not None else ""
-        if note:
-            changes["initialResolution"] = note
-        cw.patch_ticket(tid, changes)
-        outcomes.append(_closed(cw, ticket, "closed", ref, f"ticket #{tid} closed"))
+        outcomes.append(
+            _closed(cw, ticket, "closed", ref, f"ticket #{tid} closed" + (f": {note}" if note else ""))
+        )
     return outcomes
 
 

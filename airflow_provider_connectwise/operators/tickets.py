@@ -182,11 +182,10 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
     ``{summary, description, external_ref, agentid}`` for ``ConnectWiseCreateTicketOperator``
     (``.expand_kwargs``). An alert that cannot become a ticket is logged; the others go on.
 
-    :param start: window start (templated, e.g. ``{{ data_interval_start }}``), so a backfill
-        catches up on alerts missed during an outage.
-    :param end: window end (templated).
-    :param lookback: the window when ``start`` equals ``end`` (a manual run has an empty data
-        interval): the alerts of the last ``lookback``.
+    :param start: window start (templated; default the run's data interval, so a backfill
+        catches up on alerts missed during an outage).
+    :param end: window end (templated; default the data interval's end).
+    :param lookback: the window when the data interval is empty (a manual run): the last ``lookback``.
     :param addigy_conn_id: the ``addigy`` connection.
     """
 
@@ -196,8 +195,8 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
     def __init__(
         self,
         *,
-        start: str | dt.datetime = "{{ data_interval_start }}",
-        end: str | dt.datetime = "{{ data_interval_end }}",
+        start: str | dt.datetime | None = None,
+        end: str | dt.datetime | None = None,
         lookback: dt.timedelta = dt.timedelta(minutes=15),
         addigy_conn_id: str = AddigyHook.default_conn_name,
         **kwargs: Any,
@@ -209,9 +208,7 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
         self.addigy_conn_id = addigy_conn_id
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        start, end = _datetime(self.start), _datetime(self.end)
-        if start >= end:
-            start = end - self.lookback
+        start, end = _window(context, self.start, self.end, self.lookback)
         requests, problems = alert_ticket_requests(AddigyHook(self.addigy_conn_id), start=start, end=end)
         for problem in problems:
             self.log.warning("alert skipped: %s", problem)
@@ -225,7 +222,9 @@ class ConnectWiseSyncAlertTicketsOperator(_TicketOperator):
     a technician closed.
 
     :param settings: the validated settings.
-    :param closed_since: look at tickets closed since then (templated; default the data interval's start).
+    :param closed_since: look at tickets closed since then (templated; default the data
+        interval's start, or ``lookback`` before its end when the interval is empty).
+    :param lookback: see ``closed_since``.
     :param addigy_conn_id: the ``addigy`` connection.
     """
 
@@ -234,26 +233,38 @@ class ConnectWiseSyncAlertTicketsOperator(_TicketOperator):
     def __init__(
         self,
         *,
-        closed_since: str | dt.datetime | None = "{{ data_interval_start }}",
+        closed_since: str | dt.datetime | None = None,
+        lookback: dt.timedelta = dt.timedelta(minutes=15),
         addigy_conn_id: str = AddigyHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.closed_since = closed_since
+        self.lookback = lookback
         self.addigy_conn_id = addigy_conn_id
 
     def execute(self, context: Any) -> dict[str, Any]:
+        since, _ = _window(context, self.closed_since, None, self.lookback)
         outcome = sync_alert_tickets(
-            self.hook,
-            AddigyHook(self.addigy_conn_id),
-            self.resolved_settings(),
-            closed_since=_datetime(self.closed_since) if self.closed_since else None,
+            self.hook, AddigyHook(self.addigy_conn_id), self.resolved_settings(), closed_since=since
         )
         for ticket in outcome["closed"]:
             self.log.info("%s (alert %s resolved)", ticket["message"], ticket["external_ref"])
         for alert in outcome["resolved_in_mdm"]:
             self.log.info("alert %s resolved in the MDM: its ticket was closed", alert["alert_id"])
         return outcome
+
+
+def _window(
+    context: Any, start: str | dt.datetime | None, end: str | dt.datetime | None, lookback: dt.timedelta
+) -> tuple[dt.datetime, dt.datetime]:
+    """The run's data interval (or the given bounds); an empty interval (a manual run) becomes
+    the last ``lookback``."""
+    end_at = _datetime(end or context.get("data_interval_end") or dt.datetime.now(dt.timezone.utc))
+    start_at = _datetime(start or context.get("data_interval_start") or end_at)
+    if start_at >= end_at:
+        start_at = end_at - lookback
+    return start_at, end_at
 
 
 def _datetime(value: str | dt.datetime) -> dt.datetime:
