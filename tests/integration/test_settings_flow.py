@@ -12,6 +12,7 @@ from tests.integration.conftest import (
     run_dag,
     settings_for,
     task_states,
+    try_numbers,
     use_settings,
     xcom,
 )
@@ -85,6 +86,7 @@ def test_broken_settings_fail_the_run_before_any_write(airflow_env, monkeypatch)
     run = run_dag("connectwise_device_binding")
     states = task_states(run)
     assert states["validate_settings"] == ["failed"]
+    assert try_numbers(run, "validate_settings") == [1]  # invalid settings are not retried
     assert states["plan_binding"] == ["upstream_failed"]
     assert sb.count("POST", "/company/configurations") == 0
     assert sb.count("PATCH", "/company/configurations/{id}") == 0
