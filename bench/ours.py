@@ -1,0 +1,278 @@
+"""Our flow: one run of the scheduled DAG (``dags/connectwise_device_binding.py``) without the scheduler.
+
+``run_dag`` runs in a child process of its own (see ``binding.py``), so that its memory and CPU
+figures are this flow's alone, not the sandbox server's. What it emulates:
+
+* every task runs its real operator's ``execute()`` (validate_settings, policy_links,
+  fetch_devices per policy, plan_binding, apply_binding per batch, link_status) with a minimal
+  context: a task instance that keeps XComs. Return values and pushed XComs go through JSON, as
+  through Airflow's XCom table;
+* mapped task instances (fetch per policy, apply per batch) run ``slots`` at a time, in threads
+  (the DAG's ``max_active_tis_per_dagrun=4`` for apply);
+* in Airflow every task instance is a process of its own, so here every task gets its own rate
+  budget (in one process ``RateBudget.shared`` would merge the apply tasks into one budget) and
+  discovers the ConnectWise codebase again (one ``GET /login/companyinfo`` per task, as in
+  production when the connection has no ``codebase`` extra);
+* the DAG's rate budgets, scaled to the bench budget: validate, links and plan get the whole
+  budget (the hook default, 900/min, in production), each apply task ``budget / slots`` (the
+  DAG's 225/min = 900/4).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import threading
+import time
+import tracemalloc
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TextIO
+
+import requests
+
+
+def _roundtrip(value: Any) -> Any:
+    """What a task downstream gets back from XCom."""
+    return json.loads(json.dumps(value))
+
+
+class TaskInstance:
+    """The part of Airflow's task instance the operators use: the try number and XComs."""
+
+    def __init__(self, store: dict[tuple[str, str], list[Any]], task_id: str) -> None:
+        self.store = store
+        self.task_id = task_id
+        self.try_number = 1
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.store[(self.task_id, key)].append(_roundtrip(value))
+
+    def xcom_pull(self, task_ids: str, key: str = "return_value", default: Any = None) -> Any:
+        # A mapped task's XCom reads as one value per map index.
+        return self.store.get((task_ids, key)) or default
+
+
+def _counters(session: requests.Session, sandbox_url: str) -> Counter[str]:
+    """Requests the sandbox has seen, per service (its admin API is never counted)."""
+    return Counter(session.get(f"{sandbox_url}/_sandbox/stats", timeout=10).json()["by_service"])
+
+
+def run_dag(
+    *,
+    env: dict[str, str],
+    sandbox_url: str,
+    settings_file: str,
+    budget: float,
+    slots: int,
+    batch_size: int,
+    label: str,
+    task_log: str,
+    trace_memory: bool = True,
+) -> dict[str, Any]:
+    """Run the DAG's tasks once against the sandbox; return per-task figures, wall time and memory.
+
+    :param env: ``AIRFLOW_CONN_*`` variables for the sandbox.
+    :param sandbox_url: the sandbox (for its uncounted admin counters).
+    :param settings_file: the settings document the validate task reads.
+    :param budget: ConnectWise requests per minute for the whole run.
+    :param slots: mapped task instances running at once.
+    :param batch_size: write actions per apply task.
+    :param label: prefix of the progress lines.
+    :param task_log: file that gets what the tasks log (as Airflow's task log files would).
+    :param trace_memory: measure the Python heap with tracemalloc.
+    """
+    os.environ.update(env)
+    progress = _logs_to(task_log)
+    from airflow_provider_connectwise.hooks import connectwise as cw_module
+    from airflow_provider_connectwise.hooks._http import RateBudget
+    from airflow_provider_connectwise.operators.binding import (
+        AddigyFetchDevicesOperator,
+        ConnectWiseApplyBindingOperator,
+        ConnectWiseBindingReportOperator,
+        ConnectWiseListPolicyLinksOperator,
+        ConnectWisePlanBindingOperator,
+    )
+    from airflow_provider_connectwise.operators.settings import ConnectWiseValidateSettingsOperator
+
+    store: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    lock = threading.Lock()
+    session = requests.Session()
+    phases: list[dict[str, Any]] = []
+
+    def own_process(operator: Any, per_minute: float | None) -> Any:
+        """Give a task what a process of its own has: its own budget, its own codebase discovery."""
+        hook = getattr(operator, "hook", None) or operator.connectwise
+        if per_minute is not None:
+            hook.client.budget = RateBudget(per_minute)
+        with lock:  # exactly one discovery per task, whatever the other threads do
+            cw_module._DISCOVERED_CODEBASES.clear()
+            hook.codebase  # noqa: B018 - the task's first ConnectWise request does this
+        return operator
+
+    def run_task(operator: Any, per_minute: float | None = budget, cw: bool = True) -> Any:
+        if cw:
+            own_process(operator, per_minute)
+        value = _roundtrip(operator.execute({"ti": TaskInstance(store, operator.task_id)}))
+        with lock:
+            store[(operator.task_id, "return_value")].append(value)
+        return value
+
+    def run_mapped(
+        operators: Sequence[Any], progress: Callable[[int], None] = lambda done: None, **kwargs: Any
+    ) -> list[Any]:
+        done = 0
+
+        def one(operator: Any) -> Any:
+            nonlocal done
+            value = run_task(operator, **kwargs)
+            with lock:
+                done += 1
+                progress(done)
+            return value
+
+        with ThreadPoolExecutor(max_workers=max(1, slots), thread_name_prefix="task") as pool:
+            return list(pool.map(one, operators))
+
+    def phase(name: str, body: Callable[[], Any], note: Callable[[Any], str]) -> Any:
+        before, t0 = _counters(session, sandbox_url), time.perf_counter()
+        if trace_memory:
+            tracemalloc.reset_peak()
+        value = body()
+        seconds = time.perf_counter() - t0
+        seen = _counters(session, sandbox_url) - before
+        phases.append(
+            {
+                "task": name,
+                "seconds": seconds,
+                "connectwise": seen["connectwise"],
+                "addigy": seen["addigy"],
+                "heap_peak": tracemalloc.get_traced_memory()[1] if trace_memory else None,
+                "rss": _max_rss(),
+            }
+        )
+        print(f"{label} {name}: {note(value)} ({seconds:.1f} s)", file=progress)
+        return value
+
+    rss_before = _current_rss()
+    if trace_memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+
+    settings = phase(
+        "validate_settings",
+        lambda: run_task(
+            ConnectWiseValidateSettingsOperator(task_id="validate_settings", settings_file=settings_file)
+        ),
+        lambda _: "valid",
+    )
+    common = {"settings": settings, "requests_per_minute": budget}
+    policies = phase(
+        "policy_links",
+        lambda: run_task(ConnectWiseListPolicyLinksOperator(task_id="policy_links", **common)),
+        lambda p: f"{len(p)} linked policies",
+    )
+    devices = phase(
+        "fetch_devices",
+        lambda: run_mapped(
+            [AddigyFetchDevicesOperator(task_id="fetch_devices", policy=p, **common) for p in policies],
+            cw=False,  # reads Addigy only
+        ),
+        lambda d: f"{sum(map(len, d)):,} devices, {len(d)} mapped tasks",
+    )
+    batches = phase(
+        "plan_binding",
+        lambda: run_task(
+            ConnectWisePlanBindingOperator(
+                task_id="plan_binding", policies=policies, devices=devices, batch_size=batch_size, **common
+            )
+        ),
+        lambda b: f"{len(b)} batches; {_nonzero(store[('plan_binding', 'plan')][0]['counts'])}",
+    )
+    share = budget / slots
+    apply_started = time.perf_counter()
+
+    def apply_progress(done: int) -> None:
+        if done == len(batches) or done % max(1, len(batches) // 4) == 0:
+            elapsed = time.perf_counter() - apply_started
+            print(f"{label} apply_binding: {done}/{len(batches)} batches ({elapsed:.0f} s)", file=progress)
+
+    results = phase(
+        "apply_binding",
+        lambda: run_mapped(
+            [
+                ConnectWiseApplyBindingOperator(
+                    task_id="apply_binding", batch=batch, settings={}, requests_per_minute=share
+                )
+                for batch in batches
+            ],
+            apply_progress,
+            per_minute=share,
+        ),
+        lambda r: f"{sum(map(len, r)):,} devices written, {len(r)} mapped tasks",
+    )
+    plan = store[("plan_binding", "plan")][0]
+    report = phase(
+        "link_status",
+        lambda: run_task(
+            ConnectWiseBindingReportOperator(
+                task_id="link_status",
+                plan=plan,
+                batches=batches,
+                not_linked=store[("policy_links", "not_linked")][0],
+                **common,
+            )
+        ),
+        lambda r: _nonzero(Counter(p["status"] for p in r["policies"])),
+    )
+    wall = time.perf_counter() - started
+    if trace_memory:
+        tracemalloc.stop()
+    rss_after = _max_rss()
+    states = Counter(r["state"] for r in plan["results_without_write"])
+    states.update(r["state"] for task in results for r in task)
+    return {
+        "wall": wall,
+        "phases": phases,
+        "heap_peak": max(p["heap_peak"] for p in phases) if trace_memory else None,
+        "rss_growth": rss_after - rss_before,
+        "rss_peak": rss_after,
+        "devices": sum(map(len, devices)),
+        "batches": len(batches),
+        "actions": plan["counts"],
+        "states": dict(states),
+        "link_status": dict(Counter(p["status"] for p in report["policies"])),
+    }
+
+
+def _current_rss() -> int:
+    """This process's resident set now, in bytes (Linux: ``/proc/self/statm``; else the high-water mark)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except OSError:
+        return _max_rss()
+
+
+def _max_rss() -> int:
+    """This process's resident-set high-water mark, in bytes (``ru_maxrss`` is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _logs_to(path: str) -> TextIO:
+    """Send what this process writes (the tasks' logs) to ``path``; return a stream to the terminal.
+
+    The logs are still rendered and written, as they are in a task's log file: rendering the plan
+    table is part of the plan task's cost.
+    """
+    terminal = os.fdopen(os.dup(1), "w", buffering=1)
+    with open(path, "a") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+    return terminal
+
+
+def _nonzero(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n:,}" for name, n in counts.items() if n) or "nothing"
