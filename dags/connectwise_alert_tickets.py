@@ -31,9 +31,8 @@ with DAG(
     tags=["connectwise", "addigy", "tickets"],
     doc_md=__doc__,
 ) as dag:
-    validate = ConnectWiseValidateSettingsOperator(
-        task_id="validate_settings", retries=0, **settings_source(__file__)
-    )
+    # Bad settings fail at once (AirflowFailException, no retry); a transient API error is retried.
+    validate = ConnectWiseValidateSettingsOperator(task_id="validate_settings", **settings_source(__file__))
     alerts = AddigyAlertTicketRequestsOperator(task_id="new_alerts")
     tickets = ConnectWiseCreateTicketOperator.partial(
         task_id="open_tickets", settings=validate.output, board="monitoring", max_active_tis_per_dagrun=8

@@ -35,9 +35,8 @@ with DAG(
     tags=["connectwise", "addigy", "tickets"],
     doc_md=__doc__,
 ) as dag:
-    validate = ConnectWiseValidateSettingsOperator(
-        task_id="validate_settings", retries=0, **settings_source(__file__)
-    )
+    # Bad settings fail at once (AirflowFailException, no retry); a transient API error is retried.
+    validate = ConnectWiseValidateSettingsOperator(task_id="validate_settings", **settings_source(__file__))
     ConnectWiseCreateTicketOperator(
         task_id="open_ticket",
         settings=validate.output,
