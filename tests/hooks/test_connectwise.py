@@ -300,3 +300,33 @@ def test_sandbox_style_loopback_connection(monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_CW_LOCAL", json.dumps(conn))
     site = ConnectWiseHook("cw_local").credentials.site
     assert site.api_root == "http://127.0.0.1:8765/"
+
+
+def test_configurations_of_several_companies_are_read_together(hook, cw_api):
+    cw_api.get(
+        API + "company/configurations",
+        json=[
+            {"id": 1, "company": {"id": 7}},
+            {"id": 2, "company": {"id": 9}},
+            {"id": 3, "company": {"id": 7}},
+        ],
+    )
+    grouped = hook.list_configurations_of_companies([9, 7, 7, 12])
+    assert {k: [c["id"] for c in v] for k, v in grouped.items()} == {7: [1, 3], 9: [2], 12: []}
+    (read,) = [r for r in cw_api.request_history if "company/configurations" in r.url]
+    assert read.qs["conditions"] == ["company/id in (7, 9, 12)"]
+
+
+def test_uri_form_of_the_connection(monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CW_URI",
+        f"connectwise://acme:{PRIVATE_KEY}@na.myconnectwise.net/?public_key={PUBLIC_KEY}&client_id={CLIENT_ID}",
+    )
+    creds = ConnectWiseHook("cw_uri").credentials
+    assert (creds.company_id, creds.public_key, creds.private_key, creds.client_id) == (
+        "acme",
+        PUBLIC_KEY,
+        PRIVATE_KEY,
+        CLIENT_ID,
+    )
+    assert creds.site.api_root == "https://api-na.myconnectwise.net/"

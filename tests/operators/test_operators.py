@@ -1,0 +1,44 @@
+"""Operator construction rules and templated fields (behaviour is covered end to end in tests/integration)."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_connectwise.operators.binding import (
+    ConnectWiseApplyBindingOperator,
+    ConnectWiseSyncDevicesOperator,
+)
+from airflow_provider_connectwise.operators.settings import ConnectWiseValidateSettingsOperator
+from airflow_provider_connectwise.operators.tickets import (
+    ConnectWiseCloseTicketOperator,
+    ConnectWiseCreateTicketOperator,
+)
+
+
+@pytest.mark.parametrize(
+    "sources",
+    [{}, {"settings": {"a": 1}, "settings_file": "x.yaml"}, {"settings_variable": "v", "settings_file": "x"}],
+)
+def test_validate_needs_exactly_one_settings_source(sources):
+    with pytest.raises(ValueError, match="exactly one of settings, settings_variable or settings_file"):
+        ConnectWiseValidateSettingsOperator(task_id="validate", **sources)
+
+
+def test_templated_fields():
+    assert {"summary", "description", "external_ref", "agentid", "company"} <= set(
+        ConnectWiseCreateTicketOperator.template_fields
+    )
+    assert {"ticket_id", "external_ref"} <= set(ConnectWiseCloseTicketOperator.template_fields)
+    assert {"policy", "company", "dry_run", "devices"} <= set(ConnectWiseSyncDevicesOperator.template_fields)
+    assert "batch" in ConnectWiseApplyBindingOperator.template_fields
+
+
+def test_ticket_operators_carry_the_connectwise_link():
+    for operator in (ConnectWiseCreateTicketOperator, ConnectWiseCloseTicketOperator):
+        assert [link.name for link in operator.operator_extra_links] == ["ConnectWise ticket"]
+
+
+def test_hooks_are_built_lazily_no_io_at_construction(monkeypatch):
+    monkeypatch.delenv("AIRFLOW_CONN_CONNECTWISE_DEFAULT", raising=False)
+    op = ConnectWiseCreateTicketOperator(task_id="t", settings={}, summary="x")
+    assert "hook" not in op.__dict__  # the connection is read when the task runs, not at parse time
