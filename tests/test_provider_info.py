@@ -67,3 +67,22 @@ def test_provider_info_validates_against_airflows_schema():
 
     schema = json.loads(files("airflow").joinpath("provider_info.schema.json").read_text())
     jsonschema.validate(get_provider_info(), schema)
+
+
+def test_every_module_the_metadata_names_imports():
+    import importlib
+
+    from airflow_provider_connectwise.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    modules = [
+        m
+        for kind in ("hooks", "operators", "sensors", "triggers")
+        for entry in info[kind]
+        for m in entry["python-modules"]
+    ]
+    for module in modules:
+        importlib.import_module(module)
+    for path in info["extra-links"] + [c["hook-class-name"] for c in info["connection-types"]]:
+        module, _, name = path.rpartition(".")
+        assert hasattr(importlib.import_module(module), name), path
