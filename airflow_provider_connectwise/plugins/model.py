@@ -370,8 +370,7 @@ def _dry_run(record: BindingRecord) -> bool:
 
 def _summary(record: BindingRecord) -> RunSummary:
     report = record.value["report"]
-    totals = {"devices": _int((report.get("totals") or {}).get("devices")) or 0}
-    totals.update(_counts(report.get("totals"), _STATES))
+    totals = _counts(report.get("totals"), ("devices", *_STATES))
     return RunSummary(
         run=record.run, dry_run=_dry_run(record), totals=totals, policies=len(report["policies"])
     )

@@ -267,6 +267,7 @@ def test_retry_pending_refuses_what_cannot_be_retried(binding_demo, make_client)
     client = make_client("ADMIN")
     token = form_token(client.get("/connectwise/", headers=HTML).text)
     lab = binding_demo.policies["Lab Macs"]
+    before = len(sync_runs())
     not_linked = client.post(
         "/connectwise/retry-pending", data={"policy_id": lab, "token": token}, headers=SAME_ORIGIN
     )
@@ -277,4 +278,4 @@ def test_retry_pending_refuses_what_cannot_be_retried(binding_demo, make_client)
         headers=SAME_ORIGIN,
     )
     assert unknown.status_code == 404
-    assert sync_runs(lab) == []
+    assert len(sync_runs()) == before

@@ -139,6 +139,7 @@ def test_dry_runs_are_listed_but_never_a_policys_state():
     [
         "s3://xcom-bucket/connectwise_binding.json",  # a custom XCom backend's reference
         {"report": "broken"},
+        {"report": {"policies": "not a list"}},
         {"results": []},
         None,
     ],
@@ -149,6 +150,15 @@ def test_records_not_of_the_records_shape_are_skipped_and_counted(value):
     page = model.build_overview([bad, good])
     assert page.skipped == 1
     assert [p.policy_id for p in page.policies] == ["p1"]
+
+
+def test_odd_counts_read_as_zero():
+    odd = record(model.BINDING_DAG_ID, 0, [policy("p1", "linked")])
+    odd.value["report"]["totals"] = ["not", "a", "mapping"]
+    odd.value["report"]["policies"][0]["states"] = {"linked": "many", "failed": True}
+    page = model.build_overview([odd])
+    assert page.recent[0].totals == {"devices": 0, "linked": 0, "failed": 0, "unlinked": 0}
+    assert page.policies[0].states == {"linked": 0, "failed": 0, "unlinked": 0}
 
 
 def test_policy_lines_of_an_unknown_shape_or_status_are_left_out():
