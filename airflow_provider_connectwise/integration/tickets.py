@@ -181,7 +181,9 @@ def open_ticket(
         ticket_id = int(created["id"])
         action, message = "created", f"ticket #{ticket_id} opened on {target.board_name or target.board_id}"
 
-    if configuration_id is not None and action != "existing":
+    # "existing" too: an earlier try may have created the ticket, then lost the answer or failed
+    # before attaching; the look-up keeps a re-delivery to one read.
+    if configuration_id is not None:
         attached = {c.get("id") for c in cw.list_ticket_configurations(ticket_id)}
         if configuration_id not in attached:
             cw.attach_configuration(ticket_id, configuration_id)
