@@ -279,3 +279,19 @@ def test_retry_pending_refuses_what_cannot_be_retried(binding_demo, make_client)
     )
     assert unknown.status_code == 404
     assert len(sync_runs()) == before
+
+
+def test_retry_pending_says_so_when_the_manual_sync_is_not_deployed(binding_demo, make_client, monkeypatch):
+    from airflow_provider_connectwise.plugins import trigger
+
+    monkeypatch.setattr(trigger, "SYNC_DAG_ID", "connectwise_manual_sync_not_deployed")
+    client = make_client("ADMIN")
+    acme = binding_demo.policies["Acme Workstations"]
+    token = form_token(client.get(f"/connectwise/policies/{acme}", headers=HTML).text)
+    response = client.post(
+        "/connectwise/retry-pending",
+        data={"policy_id": acme, "token": token},
+        headers={**SAME_ORIGIN, **HTML},
+    )
+    assert response.status_code == 404
+    assert "connectwise_manual_sync_not_deployed" in response.text and "not found" in response.text
