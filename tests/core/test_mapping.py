@@ -320,4 +320,9 @@ def test_render_management_link_and_template_problems():
 def test_error_text_escapes_the_device_label():
     error = DeviceMappingError("Evil\nINFO fake", "agent-1", "name", "bad")
     assert str(error) == "device 'Evil\\nINFO fake' (agent id agent-1): name: bad"
-    assert (error.device_label, error.agentid, error.field, error.message) == ("Evil\nINFO fake", "agent-1", "name", "bad")
+    assert (error.device_label, error.agentid, error.field, error.message) == (
+        "Evil\nINFO fake",
+        "agent-1",
+        "name",
+        "bad",
+    )
