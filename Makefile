@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Tests and the demo keep Airflow's metadata DB and logs inside the checkout.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
-.PHONY: venv test lint unit demo bench sandbox clean constraints
+.PHONY: venv test lint demo bench sandbox browser screenshot ui-demo clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,18 @@ bench: venv
 
 sandbox: venv
 	$(BIN)/python -m airflow_provider_connectwise.sandbox --port 8765 --seed demo
+
+# The ConnectWise page in a real headless browser (installs Debian's chromium when missing).
+browser: venv
+	scripts/browser-deps.sh
+	$(BIN)/pytest -m browser tests/browser
+
+screenshot: venv
+	CONNECTWISE_SCREENSHOT=docs/images/connectwise-page.png $(BIN)/pytest -m browser tests/browser
+
+# Airflow's API server with the plugin and demo data (prints the URL, user and password).
+ui-demo: venv
+	$(BIN)/python -m tests.browser.airflow_demo
 
 # Re-pin what CI installs (run after changing dependencies in pyproject.toml).
 constraints: venv
