@@ -154,6 +154,8 @@ class MappedDevice:
     #: rules read these.
     facts: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    #: ``name`` is a stand-in (serial number or agent id): no usable device name was found
+    name_is_fallback: bool = False
 
     @property
     def policy_id(self) -> str | None:
@@ -556,7 +558,8 @@ def map_device(
         values[field_name] = value
 
     name = values.pop("name", None)
-    if name is None:
+    name_is_fallback = name is None
+    if name_is_fallback:
         name = values.get("serialNumber")
         source = "serial number"
         if name is None:
@@ -575,4 +578,5 @@ def map_device(
         fields=fields,
         facts=_flatten_facts(facts),
         warnings=tuple(warnings),
+        name_is_fallback=name_is_fallback,
     )

@@ -563,7 +563,8 @@ def _device_action(
         company_id=company_id,
         action="create",
         desired=desired,
-        protected_fields=tuple(settings.protected_fields),
+        # A stand-in name is for a new configuration only: an existing one keeps its name.
+        protected_fields=(*settings.protected_fields, *(("name",) if mapped.name_is_fallback else ())),
     )
     link = mapped.fields["managementLink"]
     matches = _prefer(index.for_agentid(mapped.agentid), link, settings.active_status_id)
