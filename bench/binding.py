@@ -140,6 +140,7 @@ def run_client(client: str, n: int, args: argparse.Namespace, results: Results, 
                 addigy=stats["by_service"].get("addigy", 0),
                 max_per_minute=stats["max_requests_per_minute"].get("connectwise", 0),
                 statuses=stats["statuses"],
+                endpoints={k: v for k, v in stats["counters"].items() if "/api/v2/" not in k},
                 detail=detail,
                 correctness=check_binding(sandbox) if kind == "initial" else None,
             )
@@ -188,8 +189,9 @@ def preamble(args: argparse.Namespace, production: float) -> str:
             f"{args.batch_size} writes per apply task, each apply task {args.budget / args.slots:,.0f}/min "
             "(budget / slots, as the DAG's 225 = 900/4), each task its own process's budget and codebase "
             "discovery.",
-            "naive = one device at a time: GET by deviceIdentifier, then POST (absent) or PATCH (differs); "
-            "the re-sync skips a device whose configuration already matches (one GET each).",
+            "naive = one device at a time: GET by deviceIdentifier (only the fields it compares), then POST "
+            "(absent) or PATCH (differs); the re-sync skips a device whose configuration already matches "
+            "(one GET each).",
             "",
         ]
     )

@@ -4,9 +4,10 @@ What a first script against the two APIs does, with plain ``requests`` and nothi
 
 * reads the policies and, page by page (100 devices, like our hook), the devices of each linked
   policy from Addigy;
-* for each device, in order: ``GET /company/configurations?conditions=deviceIdentifier="..."``;
-  absent: ``POST`` the configuration; present: compare and ``PATCH`` the fields that differ, or
-  skip it when nothing differs (so a no-op re-sync costs one GET per device and no write).
+* for each device, in order: ``GET /company/configurations?conditions=deviceIdentifier="..."``
+  (asking only for the fields it compares); absent: ``POST`` the configuration; present: compare
+  and ``PATCH`` the fields that differ, or skip it when nothing differs (so a no-op re-sync
+  costs one GET per device and no write).
 
 To be fair on what is not about requests, it gets the resolved settings (ids of types and
 statuses) for free, and computes each configuration with the same pure mapping as ours
@@ -79,7 +80,11 @@ def differences(desired: dict[str, Any], found: dict[str, Any]) -> dict[str, Any
 def bind_one(session: requests.Session, url: str, desired: dict[str, Any]) -> str:
     """Look the device's configuration up, then create it, update it or leave it; return what was done."""
     condition = f'deviceIdentifier="{desired["deviceIdentifier"]}"'
-    found = session.get(url, params={"conditions": condition}, timeout=TIMEOUT)
+    # Only the fields it compares: ~2 ms less per look-up on the sandbox, in the naive client's favour.
+    fields = ",".join(
+        ["id", *(f"{key}/id" if isinstance(value, dict) else key for key, value in desired.items())]
+    )
+    found = session.get(url, params={"conditions": condition, "fields": fields}, timeout=TIMEOUT)
     if not found.ok:
         return "failed"
     if not found.json():

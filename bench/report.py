@@ -22,6 +22,8 @@ class Pass:
     addigy: int
     max_per_minute: int
     statuses: dict[str, int]
+    #: ConnectWise requests by "METHOD /template"
+    endpoints: dict[str, int]
     detail: dict[str, Any]
     correctness: dict[str, int] | None = None
 
@@ -174,6 +176,10 @@ def size_section(results: Results, n: int) -> str:
                 f"configurations; {c['missing']} missing, {c['duplicated']} with duplicates, "
                 f"{c['wrong']} in another company or not ours"
             )
+    for p in (oi, orr):
+        if p:
+            mix = sorted(p.endpoints.items(), key=lambda item: (-item[1], item[0]))
+            out.append(f"ours {p.kind} by endpoint: " + "; ".join(f"{name} {count:,}" for name, count in mix))
     if oi and orr:
         out.append("")
         out.append(tasks_table(oi, orr))
