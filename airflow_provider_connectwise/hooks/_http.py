@@ -281,7 +281,32 @@ def query_param(url: str, name: str) -> str | None:
 # --- the client --------------------------------------------------------------------------------
 
 
-class RestClient:
+class _ServiceClient:
+    """What the sync and the async client share: where to send, which headers, which errors."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        headers: Mapping[str, str],
+        family: ErrorFamily,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.family = family
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._headers = {"User-Agent": USER_AGENT, **headers}
+
+    def __repr__(self) -> str:  # never show headers: they hold credentials
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path.lstrip("/")
+
+
+class RestClient(_ServiceClient):
     """One pooled session to one service, with the shared retry path, budget and errors.
 
     :param base_url: prefix for every request path, ending in ``/``.
@@ -297,21 +322,13 @@ class RestClient:
     def __init__(
         self,
         *,
-        base_url: str,
-        headers: Mapping[str, str],
-        family: ErrorFamily,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
         budget: RateBudget | None = None,
         max_connections: int = 16,
         session: requests.Session | None = None,
+        **common: Any,
     ) -> None:
-        self.base_url = base_url
-        self.family = family
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        super().__init__(**common)
         self.budget = budget or RateBudget(None)
-        self._headers = {"User-Agent": USER_AGENT, **headers}
         if session is None:
             session = requests.Session()
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max_connections, max_retries=0)
@@ -319,12 +336,6 @@ class RestClient:
             session.mount("http://", adapter)
         self.session = session
         self.sleep: Callable[[float], None] = time.sleep  # tests replace it to skip real waits
-
-    def __repr__(self) -> str:  # never show headers: they hold credentials
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
-
-    def url(self, path: str) -> str:
-        return self.base_url + path.lstrip("/")
 
     # -- one request, with retries --
 
@@ -477,7 +488,7 @@ class RestClient:
                 page += 1
 
 
-class AsyncRestClient:
+class AsyncRestClient(_ServiceClient):
     """The async twin of :class:`RestClient` for triggers: same URLs, headers, errors, retry rule.
 
     Only the send differs (``httpx.AsyncClient``); it never blocks the event loop. Used for
@@ -491,25 +502,9 @@ class AsyncRestClient:
     :param transport: an httpx transport (tests); the default opens real connections.
     """
 
-    def __init__(
-        self,
-        *,
-        base_url: str,
-        headers: Mapping[str, str],
-        family: ErrorFamily,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.base_url = base_url
-        self.family = family
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
-        self._headers = {"User-Agent": USER_AGENT, **headers}
+    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None, **common: Any) -> None:
+        super().__init__(**common)
         self._transport = transport  # tests inject httpx.MockTransport
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     async def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None
@@ -531,9 +526,7 @@ class AsyncRestClient:
             async for attempt in retrying:
                 with attempt:
                     try:
-                        response = await session.request(
-                            method, self.base_url + path.lstrip("/"), params=params
-                        )
+                        response = await session.request(method, self.url(path), params=params)
                     except httpx.HTTPError as error:
                         sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                         raise self.family.transport(
