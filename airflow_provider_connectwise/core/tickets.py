@@ -178,6 +178,11 @@ def alert_ticket_request(alert: Mapping[str, Any]) -> dict[str, Any]:
     if not alert.get("agentid"):
         raise TicketInputError(f"alert {alert_id}: agentid is missing")
     name = clean_text(alert.get("name"), single_line=True) or "Monitoring alert"
+    try:
+        reference = external_ref_text(alert_id)
+    except TicketInputError as exc:  # say which alert: the message only names the field
+        device = clean_text(str(alert["agentid"]), single_line=True)
+        raise TicketInputError(f"alert {name!r} on device {device}: {exc}") from None
     details = [
         f"Addigy monitoring alert: {name}",
         f"Level: {clean_text(alert.get('level'), single_line=True) or '-'}",
@@ -190,6 +195,6 @@ def alert_ticket_request(alert: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "summary": summary_text(f"[{clean_text(alert.get('level'), single_line=True) or 'alert'}] {name}"),
         "description": "\n".join(details),
-        "external_ref": external_ref_text(alert_id),
+        "external_ref": reference,
         "agentid": str(alert["agentid"]),
     }
