@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
@@ -43,6 +44,8 @@ class _TicketOperator(BaseOperator):
 
     def resolved_settings(self) -> ResolvedSettings:
         # The validate operator's XCom (a dict); a JSON string when passed through a template.
+        if not self.settings:  # e.g. close_resolved (trigger rule all_done) after the switch failed
+            raise AirflowFailException("no validated settings: the validate_settings task did not succeed")
         return ResolvedSettings.from_dict(_as_mapping(self.settings))
 
 
