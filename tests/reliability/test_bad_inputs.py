@@ -74,7 +74,7 @@ from airflow_provider_connectwise.operators.binding import _pending_summary
 from airflow_provider_connectwise.sandbox.conditions import tokenize
 from airflow_provider_connectwise.sandbox.models import FactError
 from tests.helpers.faults import RetryRecorder
-from tests.integration.conftest import EXAMPLE_SETTINGS
+from tests.integration.conftest import EXAMPLE_SETTINGS, run_dag, task_states, try_numbers
 
 pytestmark = pytest.mark.integration
 
@@ -637,3 +637,20 @@ def test_bad_input_is_named_the_rest_syncs_nothing_is_lost(path, env, monkeypatc
         outside = RUNNERS[case["kind"]](case, env, path.stem)
     if case["kind"] in ("device", "upstream", "alert"):
         check_conditions(env.sb, outside)
+
+
+def test_invalid_settings_stop_the_alert_dag_at_the_switch_once(sandbox, point_airflow_at):
+    """Bad settings fail the switch without a retry; the close task (all_done) fails once, clearly,
+    instead of crashing on missing settings three times over; nothing is written."""
+    case = load(CORPUS / "32-settings-unknown-board.json")
+    sb = point_airflow_at(sandbox, deep_merge(EXAMPLE_SETTINGS, case["settings"]))
+    run = run_dag("connectwise_alert_tickets", logical_date=dt.datetime.now(dt.timezone.utc))
+    assert task_states(run) == {
+        "close_resolved": ["failed"],
+        "new_alerts": ["upstream_failed"],
+        "open_tickets": ["upstream_failed"],
+        "validate_settings": ["failed"],
+    }
+    assert try_numbers(run, "validate_settings") == [1]
+    assert try_numbers(run, "close_resolved") == [1]
+    assert sb.count("POST", "/service/tickets") == sb.count("PATCH", "/service/tickets/{id}") == 0

@@ -1,0 +1,119 @@
+"""Exactly once, deterministically: each way a write's answer can be lost, one at a time.
+
+The soak draws these faults at random; here each is queued on the one request it matters for, so
+a regression shows up on every run. A write applied whose answer was lost is looked up before it
+is sent again (same try), or re-planned against a fresh read on the next try (Retry Pending):
+never a second configuration or ticket, never a ticket left without its device's configuration.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_connectwise.core.binding import pending
+from airflow_provider_connectwise.exceptions import ConnectWiseServerError
+from airflow_provider_connectwise.hooks.addigy import AddigyHook
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.binding import (
+    apply_batch,
+    fetch_policy_devices,
+    list_policy_links,
+    plan_binding,
+)
+from airflow_provider_connectwise.integration.settings import validate_settings
+from airflow_provider_connectwise.integration.tickets import open_ticket
+from tests.helpers.faults import RetryRecorder
+from tests.integration.conftest import EXAMPLE_SETTINGS
+
+pytestmark = pytest.mark.integration
+
+ACME = "Acme Workstations"
+
+
+@pytest.fixture
+def flows(sandbox, point_airflow_at, monkeypatch):
+    sb = point_airflow_at(sandbox)
+    sb.state.addigy.set_facts(sb.seed.devices["bad-mac"], {"ethernet_mac_address": "a4:83:e7:00:00:05"})
+    retries = RetryRecorder().install(monkeypatch)
+    cw, addigy = ConnectWiseHook(requests_per_minute=None), AddigyHook()
+    settings = validate_settings(cw, EXAMPLE_SETTINGS)
+    with retries.listening():
+        yield sb, cw, addigy, settings, retries
+
+
+def plan(cw, addigy, settings):
+    policies = [p for p in list_policy_links(addigy, cw, settings) if p["company_id"] is not None]
+    devices = [d for p in policies for d in fetch_policy_devices(addigy, settings, p)]
+    return plan_binding(cw, settings, policies, devices)
+
+
+def configurations_of(sb, agentid: str) -> list[dict]:
+    return sb.state.connectwise.find("configurations", deviceIdentifier=agentid)
+
+
+@pytest.mark.parametrize(
+    ("fault", "tries"),
+    [
+        ("lost", 1),  # connection reset after the commit: looked up in the same try
+        ("lost-504", 1),  # a gateway timeout after the commit: looked up in the same try
+        ("lost-500", 2),  # a 500 after the commit: not retried blindly; Retry Pending re-plans
+    ],
+)
+def test_a_create_whose_answer_is_lost_exists_once(flows, fault, tries):
+    sb, cw, addigy, settings, retries = flows
+    agent = sb.state.addigy.add_device(sb.seed.policies[ACME], {"device_name": "Lost Answer Mac"})["agentid"]
+    assert pending(_bind(cw, addigy, settings)) == []  # everything else is bound first
+    sb.state.addigy.set_facts(agent, {"device_name": "Lost Answer Mac"})
+    sb.state.connectwise.configurations.remove(configurations_of(sb, agent)[0]["id"])  # to be created again
+    (batch,) = plan(cw, addigy, settings).batches
+    assert [a.action for a in batch.actions] == ["create"]
+    sb.queue_fault(fault, 1, methods=["POST"], path_contains="/company/configurations")
+    posts = sb.count("POST", "/company/configurations")
+    for attempt in range(1, tries + 1):
+        results = apply_batch(cw, batch, retry=attempt > 1)
+        assert (pending(results) == []) == (attempt == tries), [r.error for r in results]
+    assert len(configurations_of(sb, agent)) == 1
+    assert sb.count("POST", "/company/configurations") == posts + 1  # sent once, never again
+    assert sb.stats()["faults"] == {fault: 1}
+    if tries == 1:
+        assert retries.reused_lost_writes == 1
+
+
+def _bind(cw, addigy, settings):
+    results = []
+    binding = plan(cw, addigy, settings)
+    results += binding.results_without_write()
+    for batch in binding.batches:
+        results += apply_batch(cw, batch, retry=False)
+    return results
+
+
+@pytest.mark.parametrize(
+    ("fault", "path"),
+    [
+        ("lost-500", "/service/tickets"),  # the ticket exists, the try failed before attaching
+        ("500", "/configurations"),  # the ticket exists, attaching its configuration failed
+        ("lost", "/configurations"),  # the attach applied, its answer lost: found, not re-sent
+    ],
+)
+def test_a_retried_ticket_is_one_ticket_with_its_configuration(flows, fault, path):
+    sb, cw, addigy, settings, _ = flows
+    assert pending(_bind(cw, addigy, settings)) == []
+    agent = sb.seed.devices["mac-bare"]
+    (config,) = configurations_of(sb, agent)
+    sb.queue_fault(fault, 1, methods=["POST"], path_contains=path)
+    outcomes = []
+    for _ in range(2):  # a try and, if it failed, Airflow's retry
+        try:
+            outcomes.append(
+                open_ticket(
+                    cw, settings, board="monitoring", summary="Disk", external_ref="once-1", agentid=agent
+                )
+            )
+            break
+        except ConnectWiseServerError:
+            outcomes.append(None)
+    (ticket,) = sb.state.connectwise.find("tickets", externalXRef="once-1")
+    assert outcomes[-1] is not None and outcomes[-1].ticket_id == ticket["id"]
+    assert sb.state.connectwise.ticket_configurations.get(ticket["id"]) == [config["id"]]
+    assert sb.stats()["faults"] == {fault: 1}
