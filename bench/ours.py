@@ -70,7 +70,7 @@ def run_dag(
     batch_size: int,
     label: str,
     task_log: str,
-    trace_memory: bool = True,
+    trace_memory: bool = False,
 ) -> dict[str, Any]:
     """Run the DAG's tasks once against the sandbox; return per-task figures, wall time and memory.
 
@@ -121,7 +121,7 @@ def run_dag(
         return value
 
     def run_mapped(
-        operators: Sequence[Any], progress: Callable[[int], None] = lambda done: None, **kwargs: Any
+        operators: Sequence[Any], on_done: Callable[[int], None] = lambda done: None, **kwargs: Any
     ) -> list[Any]:
         done = 0
 
@@ -130,7 +130,7 @@ def run_dag(
             value = run_task(operator, **kwargs)
             with lock:
                 done += 1
-                progress(done)
+                on_done(done)
             return value
 
         with ThreadPoolExecutor(max_workers=max(1, slots), thread_name_prefix="task") as pool:
