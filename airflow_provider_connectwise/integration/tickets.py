@@ -181,6 +181,11 @@ def open_ticket(
         ticket_id = int(created["id"])
         action, message = "created", f"ticket #{ticket_id} opened on {target.board_name or target.board_id}"
 
+    if decision is not None and decision.ticket is not None and configuration is not None:
+        # A ticket found again keeps its company: the device may have moved to another since.
+        ticket_company = (decision.ticket.get("company") or {}).get("id")
+        if ticket_company is not None and int(configuration["company"]["id"]) != int(ticket_company):
+            configuration_id = None
     # "existing" too: an earlier try may have created the ticket, then lost the answer or failed
     # before attaching; the look-up keeps a re-delivery to one read.
     if configuration_id is not None:
