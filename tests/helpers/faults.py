@@ -3,8 +3,8 @@
 The sandbox's own ``FaultConfig`` draws 500/503/reset/lost faults with one RNG; a soak also wants
 429s (JSON and HTML, with ``Retry-After``) and every "lost after commit" variant at once. This
 injector plugs into a running sandbox (``FaultMix(...).install(sb)``) in place of its
-``FaultInjector``: queued one-shot faults still win, then one draw of a seeded RNG per in-scope
-request picks a kind by weight. It counts what it injected, by kind and by service.
+``FaultInjector``: queued one-shot faults still win, then a seeded RNG fails a fixed share of the
+in-scope requests with a kind drawn by weight. It counts what it injected, by kind and by service.
 """
 
 from __future__ import annotations
@@ -18,38 +18,57 @@ from collections.abc import Iterator, Mapping
 
 from airflow_provider_connectwise.sandbox.faults import FAULT_KINDS, FaultInjector
 
-#: 20% of requests fail: 500 (plain and "timeout"), 503, 429 (JSON and HTML, with Retry-After),
-#: connection resets, and writes applied whose answer is then lost (reset, 500 or 504).
+#: Relative weights of the fault kinds (20% of requests fail, see ``FaultMix.rate``): 503, 500 with
+#: ConnectWise's "timeout" text (both retried), a plain 500 (never retried: the task retries), 429
+#: with ``Retry-After`` (a JSON body and an HTML page), connection resets, and requests applied
+#: whose answer is then lost (reset, 504, or 500).
 SOAK_MIX: Mapping[str, float] = {
-    "503": 0.03,
-    "500-timeout": 0.02,
-    "500": 0.015,
-    "reset": 0.03,
-    "lost": 0.03,
-    "lost-504": 0.02,
-    "lost-500": 0.01,
-    "429": 0.03,
-    "429-html": 0.015,
+    "503": 3,
+    "500-timeout": 2,
+    "500": 0.5,
+    "reset": 3,
+    "lost": 3,
+    "lost-504": 2,
+    "lost-500": 2,
+    "429": 3,
+    "429-html": 1.5,
 }
+#: Kinds drawn for writes only: "applied, then a 500" is what a create or an update can suffer;
+#: for a read it would only be one more plain 500.
+WRITE_ONLY = frozenset({"lost-500"})
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class FaultMix(FaultInjector):
-    """Inject faults of several kinds with fixed probabilities drawn from a seeded RNG.
+    """Fail a fixed share of requests, with a kind drawn by weight, from a seeded RNG.
 
-    :param weights: fault kind -> probability per request (their sum is the fault rate).
+    :param weights: fault kind -> relative weight.
+    :param rate: the share of in-scope requests that fail (each request class alike: the kinds
+        that do not apply to a read are left out of its draw, not replaced by success).
     :param seed: seed of the RNG, so a failing soak can be replayed (request order permitting).
     :param scope: ``connectwise``, ``addigy`` or ``both``.
+    :param write_only: kinds drawn only for POST/PUT/PATCH/DELETE.
     """
 
-    def __init__(self, weights: Mapping[str, float] = SOAK_MIX, *, seed: int = 0, scope: str = "both"):
+    def __init__(
+        self,
+        weights: Mapping[str, float] = SOAK_MIX,
+        *,
+        rate: float = 0.2,
+        seed: int = 0,
+        scope: str = "both",
+        write_only: frozenset[str] = WRITE_ONLY,
+    ):
         super().__init__()
         unknown = set(weights) - set(FAULT_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds: {sorted(unknown)}")
-        if not 0 <= sum(weights.values()) <= 1:
-            raise ValueError("the fault probabilities must add up to at most 1")
+        if not 0 <= rate <= 1:
+            raise ValueError("rate must be a probability")
         self.weights = dict(weights)
+        self.rate = rate
         self.scope = scope
+        self.write_only = write_only
         self.mix_rng = random.Random(seed)
         self.enabled = True
         self.injected: Counter[str] = Counter()
@@ -63,21 +82,20 @@ class FaultMix(FaultInjector):
         return self
 
     def decide(self, service: str, method: str, path: str) -> str | None:
-        queued = super().decide(service, method, path)
+        queued = super().decide(service, method, path)  # queued one-shot faults still come first
         if queued is not None:
             return queued
         if not self.enabled or self.scope not in ("both", service):
             return None
         with self._mix_lock:
             self.seen += 1
-            draw = self.mix_rng.random()
-            for kind, probability in self.weights.items():
-                if draw < probability:
-                    self.injected[kind] += 1
-                    self.by_service[service] += 1
-                    return kind
-                draw -= probability
-        return None
+            if self.mix_rng.random() >= self.rate:
+                return None
+            kinds = [k for k in self.weights if method in WRITES or k not in self.write_only]
+            kind = self.mix_rng.choices(kinds, weights=[self.weights[k] for k in kinds])[0]
+            self.injected[kind] += 1
+            self.by_service[service] += 1
+            return kind
 
 
 class RetryRecorder:

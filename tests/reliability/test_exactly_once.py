@@ -117,3 +117,28 @@ def test_a_retried_ticket_is_one_ticket_with_its_configuration(flows, fault, pat
     assert outcomes[-1] is not None and outcomes[-1].ticket_id == ticket["id"]
     assert sb.state.connectwise.ticket_configurations.get(ticket["id"]) == [config["id"]]
     assert sb.stats()["faults"] == {fault: 1}
+
+
+def test_a_ticket_found_again_keeps_its_company_after_the_device_moved(flows):
+    """Re-delivered (existing) and recurring (reopened) alerts of a device that moved to another
+    company since: the ticket keeps the configuration of the company it was opened in."""
+    sb, cw, addigy, settings, _ = flows
+    assert pending(_bind(cw, addigy, settings)) == []
+    agent = sb.seed.devices["mac-bare"]
+    (acme_config,) = configurations_of(sb, agent)
+    first = open_ticket(
+        cw, settings, board="monitoring", summary="Disk", external_ref="moved-1", agentid=agent
+    )
+    sb.state.addigy.move_device(agent, sb.seed.policies["Globex Fleet"])
+    assert pending(_bind(cw, addigy, settings)) == []
+    assert len(configurations_of(sb, agent)) == 2  # Acme's (now inactive) and Globex's
+    again = open_ticket(
+        cw, settings, board="monitoring", summary="Disk", external_ref="moved-1", agentid=agent
+    )
+    assert (again.action, again.ticket_id) == ("existing", first.ticket_id)
+    sb.close_ticket(first.ticket_id)
+    reopened = open_ticket(
+        cw, settings, board="monitoring", summary="Disk", external_ref="moved-1", agentid=agent
+    )
+    assert (reopened.action, reopened.ticket_id) == ("reopened", first.ticket_id)
+    assert sb.state.connectwise.ticket_configurations.get(first.ticket_id) == [acme_config["id"]]
