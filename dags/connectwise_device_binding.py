@@ -46,10 +46,14 @@ with DAG(
     )
     # Four batches at a time, each with a quarter of the ConnectWise rate budget.
     apply = ConnectWiseApplyBindingOperator.partial(
-        task_id="apply_binding", max_active_tis_per_dagrun=4, requests_per_minute=requests_per_minute() / 4
+        task_id="apply_binding",
+        settings=validate.output,
+        max_active_tis_per_dagrun=4,
+        requests_per_minute=requests_per_minute() / 4,
     ).expand(batch=plan.output)
     report = ConnectWiseBindingReportOperator(
         task_id="link_status",
+        settings=validate.output,
         plan=plan.output["plan"],
         batches=plan.output,
         not_linked=links.output["not_linked"],

@@ -175,9 +175,10 @@ def _counts(actions: Iterable[DeviceAction]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Batch:
-    """A slice of a company's write actions: the unit of one mapped task."""
+    """A slice of write actions: the unit of one mapped task (one company's, or several's when
+    cut by :func:`cut_batches`; ``company_id`` is then ``None``)."""
 
-    company_id: int
+    company_id: int | None
     company_name: str
     #: 0-based batch number within the company
     index: int
@@ -188,7 +189,9 @@ class Batch:
     @property
     def label(self) -> str:
         """A readable name for the Airflow map index, e.g. ``AcmeCorp: devices 1–500 (create 480, update 20)``."""
-        company = printable(self.company_name, 60) or f"company {self.company_id}"
+        company = printable(self.company_name, 60) or (
+            f"company {self.company_id}" if self.company_id is not None else "several companies"
+        )
         last = self.first + len(self.actions) - 1
         span = f"device {self.first}" if last == self.first else f"devices {self.first}–{last}"
         counts = ", ".join(f"{name} {n}" for name, n in _counts(self.actions).items() if n)
@@ -211,13 +214,50 @@ class Batch:
 
         :param data: the dict.
         """
+        company_id = data.get("company_id")
         return cls(
-            company_id=int(data["company_id"]),
+            company_id=int(company_id) if company_id is not None else None,
             company_name=data.get("company_name", ""),
             index=int(data.get("index", 0)),
             first=int(data.get("first", 1)),
             actions=tuple(DeviceAction.from_dict(action) for action in data.get("actions", ())),
         )
+
+
+def _companies_label(actions: Sequence[DeviceAction], names: Mapping[int, str]) -> str:
+    ordered = list(dict.fromkeys(a.company_id for a in actions))
+    first = printable(names.get(ordered[0], ""), 40) or f"company {ordered[0]}"
+    return first if len(ordered) == 1 else f"{first} +{len(ordered) - 1} more"
+
+
+def cut_batches(plans: Iterable[CompanyPlan], *, size: int = 500, slots: int = 1) -> list[Batch]:
+    """Cut every plan's write actions into batches across companies, for mapped apply tasks.
+
+    Batches hold at most ``size`` actions and come in a multiple of ``slots`` (the apply tasks
+    that run at once) as long as there are enough actions, so every slot gets an equal share of
+    the work and of the rate budget; a company with few writes no longer costs a task of its own.
+
+    :param plans: the company plans.
+    :param size: maximum actions per batch.
+    :param slots: apply tasks running at the same time.
+    """
+    if size < 1 or slots < 1:
+        raise ValueError(f"batch size and slots must be at least 1, got {size} and {slots}")
+    plans = list(plans)
+    writes = [action for plan in plans for action in plan.write_actions()]
+    if not writes:
+        return []
+    names = {plan.company_id: plan.company_name for plan in plans}
+    count = -(-len(writes) // size)
+    count = min(len(writes), -(-count // slots) * slots)
+    per_batch = -(-len(writes) // count)
+    batches = []
+    for number, start in enumerate(range(0, len(writes), per_batch)):
+        chunk = tuple(writes[start : start + per_batch])
+        companies = {a.company_id for a in chunk}
+        only = next(iter(companies)) if len(companies) == 1 else None
+        batches.append(Batch(only, _companies_label(chunk, names), number, start + 1, chunk))
+    return batches
 
 
 @dataclass(frozen=True)

@@ -576,6 +576,11 @@ def _is_number(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def name_key(text: str) -> str:
+    """How settings names are compared: NFC, whitespace collapsed, case-folded."""
+    return _key(text)
+
+
 def _key(text: str) -> str:
     return unicodedata.normalize("NFC", " ".join(text.split())).casefold()
 

@@ -31,7 +31,7 @@ from airflow_provider_connectwise.exceptions import (
 from airflow_provider_connectwise.hooks._http import ErrorFamily, RateBudget, RestClient, RetryPolicy
 
 DEFAULT_HOST = "api.addigy.com"
-DEVICES_PER_PAGE = 100
+DEVICES_PER_PAGE = 500  # the query has no documented maximum; paging follows page_count
 ALERTS_PER_PAGE = 100  # the API's maximum
 ALERT_ACTIONS = ("acknowledge", "resolve", "mute")
 

@@ -160,6 +160,8 @@ class ConnectWiseHook(BaseHook):
     :param requests_per_minute: rate budget shared by every hook of this process for the same
         server and company (ConnectWise throttles above about 1,000 a minute).
     :param max_connections: connection-pool size; match the write concurrency.
+    :param codebase: the codebase an earlier task found (``ConnectWiseValidateSettingsOperator``
+        records it), so this task needs no discovery request; the connection's own wins.
     """
 
     conn_name_attr = "connectwise_conn_id"
@@ -175,9 +177,11 @@ class ConnectWiseHook(BaseHook):
         retry: RetryPolicy | None = None,
         requests_per_minute: float | None = DEFAULT_REQUESTS_PER_MINUTE,
         max_connections: int = 16,
+        codebase: str | None = None,
     ) -> None:
         super().__init__()
         self.connectwise_conn_id = connectwise_conn_id
+        self._codebase_hint = codebase
         self._timeout = timeout
         self._retry = retry
         self._requests_per_minute = requests_per_minute
@@ -214,6 +218,8 @@ class ConnectWiseHook(BaseHook):
         creds = self.credentials
         if creds.codebase:
             return creds.codebase
+        if self._codebase_hint:
+            return normalise_codebase(self._codebase_hint)
         key = (creds.site.api_root, creds.company_id.casefold())
         if key not in _DISCOVERED_CODEBASES:
             try:

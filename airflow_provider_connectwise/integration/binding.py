@@ -21,6 +21,7 @@ from airflow_provider_connectwise.core.planning import (
     Batch,
     CompanyPlan,
     DeviceAction,
+    cut_batches,
     index_configurations,
     plan_company,
     plan_orphans,
@@ -33,6 +34,8 @@ from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
+#: apply tasks running at once (the DAG's max_active_tis_per_dagrun): batches come in a multiple
+DEFAULT_APPLY_SLOTS = 4
 
 
 # --- policies and their links ------------------------------------------------------------------
@@ -144,6 +147,7 @@ def plan_binding(
     devices: Iterable[Mapping[str, Any]],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    apply_slots: int = DEFAULT_APPLY_SLOTS,
     sweep_orphans: bool = True,
 ) -> BindingPlan:
     """Plan every linked company: its devices (all its policies together) against its configurations.
@@ -152,7 +156,8 @@ def plan_binding(
     :param settings: resolved settings.
     :param policies: from :func:`list_policy_links` (or supplied by another MDM's pipeline).
     :param devices: device records, each with its ``policy_id``.
-    :param batch_size: write actions per batch (one mapped task each).
+    :param batch_size: at most this many write actions per batch (one mapped task each).
+    :param apply_slots: apply tasks running at once; batches come in a multiple of it.
     :param sweep_orphans: also deactivate our configurations in companies no policy links to any
         more (one extra read, filtered server-side).
     """
@@ -196,7 +201,7 @@ def plan_binding(
                 _our_active_configurations(cw, settings, linked), settings, linked_company_ids=linked
             )
         )
-    plan.batches = [batch for company_plan in plan.plans for batch in company_plan.batches(batch_size)]
+    plan.batches = cut_batches(plan.plans, size=batch_size, slots=apply_slots)
     return plan
 
 
@@ -284,8 +289,13 @@ def apply_batch(
     batch = batch if isinstance(batch, Batch) else Batch.from_dict(batch)
     actions = list(batch.actions)
     if retry and actions:
-        fresh = index_configurations(cw.list_company_configurations(batch.company_id))
-        actions = [replan_action(action, fresh) for action in actions]
+        fresh = {
+            company: index_configurations(configurations)
+            for company, configurations in cw.list_configurations_of_companies(
+                {a.company_id for a in actions}
+            ).items()
+        }
+        actions = [replan_action(action, fresh[action.company_id]) for action in actions]
         log.info(
             "Retry Pending: %d of %d devices of %s still need a write",
             sum(a.is_write for a in actions),

@@ -10,7 +10,9 @@ from airflow_provider_connectwise.core.catalogue import Catalogue
 from airflow_provider_connectwise.core.settings import (
     IntegrationSettings,
     ResolvedSettings,
+    SettingsError,
     load_settings,
+    name_key,
     referenced_companies,
     resolve_settings,
 )
@@ -23,6 +25,8 @@ def fetch_catalogue(
     company_name: str | None = None,
     company_identifiers: Iterable[str] = (),
     company_ids: Iterable[int] = (),
+    only_boards: Iterable[int | str] | None = None,
+    only_types: Iterable[int | str] | None = None,
 ) -> Catalogue:
     """Read boards with their statuses, configuration statuses, types with their questions and
     the companies asked for (by name fragment, identifier or id).
@@ -31,6 +35,8 @@ def fetch_catalogue(
     :param company_name: a fragment of company names to list (the seed's "search the organization").
     :param company_identifiers: companies to include by identifier.
     :param company_ids: companies to include by id.
+    :param only_boards: read the statuses of these boards only (names or ids; default all).
+    :param only_types: read the questions of these types only (names or ids; default all).
     """
     boards = cw.list_boards()
     types = cw.list_configuration_types()
@@ -42,10 +48,12 @@ def fetch_catalogue(
     )
     return Catalogue.from_connectwise(
         boards=boards,
-        board_statuses={b["id"]: cw.list_board_statuses(b["id"]) for b in boards},
+        board_statuses={b["id"]: cw.list_board_statuses(b["id"]) for b in _named(boards, only_boards)},
         configuration_statuses=cw.list_configuration_statuses(),
         configuration_types=types,
-        type_questions={t["id"]: cw.list_configuration_type_questions(t["id"]) for t in types},
+        type_questions={
+            t["id"]: cw.list_configuration_type_questions(t["id"]) for t in _named(types, only_types)
+        },
         companies=companies,
     )
 
@@ -61,5 +69,27 @@ def validate_settings(
     """
     settings = load_settings(source)
     identifiers, ids = referenced_companies(settings)
-    catalogue = fetch_catalogue(cw, company_identifiers=identifiers, company_ids=ids)
-    return resolve_settings(settings, catalogue)
+    # Every hour only what the settings name is read (statuses of their boards, questions of
+    # their types), so the cost does not grow with the catalogue; when something is wrong the
+    # whole catalogue is read, so each problem can list the choices.
+    kinds = settings.configuration_types
+    lean = fetch_catalogue(
+        cw,
+        company_identifiers=identifiers,
+        company_ids=ids,
+        only_boards=[settings.monitoring.board, settings.self_service.board],
+        only_types=[kinds.default, *(rule.type for rule in kinds.conditional)],
+    )
+    try:
+        return resolve_settings(settings, lean)
+    except SettingsError:
+        full = fetch_catalogue(cw, company_identifiers=identifiers, company_ids=ids)
+        return resolve_settings(settings, full)
+
+
+def _named(records: list[dict[str, Any]], references: Iterable[int | str] | None) -> list[dict[str, Any]]:
+    """The records a settings reference may mean (by id, or by name as the resolution compares)."""
+    if references is None:
+        return records
+    wanted = {name_key(str(r)) for r in references}
+    return [r for r in records if str(r["id"]) in wanted or name_key(str(r.get("name", ""))) in wanted]

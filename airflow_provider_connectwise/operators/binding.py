@@ -31,6 +31,7 @@ from airflow_provider_connectwise.integration.binding import (
     plan_binding,
 )
 from airflow_provider_connectwise.integration.tickets import resolve_company
+from airflow_provider_connectwise.operators.settings import CODEBASE_KEY
 
 #: XCom key of the Devices Binding record (read by the Airflow UI page).
 BINDING_XCOM_KEY = "connectwise_binding"
@@ -58,7 +59,11 @@ class _BindingOperator(BaseOperator):
 
     @cached_property
     def connectwise(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id, requests_per_minute=self.requests_per_minute)
+        return ConnectWiseHook(
+            self.connectwise_conn_id,
+            requests_per_minute=self.requests_per_minute,
+            codebase=_mapping(self.settings or {}).get(CODEBASE_KEY),
+        )
 
     @cached_property
     def addigy(self) -> AddigyHook:
@@ -193,11 +198,12 @@ class ConnectWiseApplyBindingOperator(_BindingOperator):
     devices still pending (the seed's "Retry Pending"; clearing the task does the same).
 
     :param batch: one batch of ``ConnectWisePlanBindingOperator``'s ``batches``.
+    :param settings: the validated settings (optional: they carry the codebase, saving a request).
     :param concurrency: simultaneous writes within the batch.
     :param requests_per_minute: this task's share of the ConnectWise rate budget.
     """
 
-    template_fields: Sequence[str] = ("batch",)
+    template_fields: Sequence[str] = ("batch", "settings")
 
     def __init__(self, *, batch: Mapping[str, Any], concurrency: int = 8, **kwargs: Any) -> None:
         kwargs.setdefault("map_index_template", "{{ connectwise_batch }}")
@@ -233,7 +239,7 @@ class ConnectWiseBindingReportOperator(_BindingOperator):
     :param apply_task_id: the task id of the mapped apply task.
     """
 
-    template_fields: Sequence[str] = ("plan", "batches", "not_linked")
+    template_fields: Sequence[str] = ("plan", "batches", "not_linked", "settings")
 
     def __init__(
         self,

@@ -18,6 +18,9 @@ from airflow_provider_connectwise.core.settings import SettingsError
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.settings import fetch_catalogue, validate_settings
 
+#: where the validated settings carry the ConnectWise codebase for the tasks downstream
+CODEBASE_KEY = "connectwise_codebase"
+
 
 class ConnectWiseFetchBoardsOperator(BaseOperator):
     """Fetch service boards with their statuses, configuration statuses and types ("Next").
@@ -60,7 +63,8 @@ class ConnectWiseValidateSettingsOperator(BaseOperator):
     The seed's switch: "if all the information you provided is correct, the integration will be
     enabled". Every example DAG runs this first, so a broken setting fails the run before any
     write, listing every problem at once (no retries: the settings must be fixed). Returns the
-    resolved settings (ids) for the tasks downstream.
+    resolved settings (ids) for the tasks downstream, with the server's codebase under
+    ``connectwise_codebase`` so they need not discover it again.
 
     Give exactly one of ``settings``, ``settings_variable`` or ``settings_file``.
 
@@ -128,4 +132,4 @@ class ConnectWiseValidateSettingsOperator(BaseOperator):
             resolved.self_service.board_name,
             resolved.default_type_name,
         )
-        return resolved.to_dict()
+        return {**resolved.to_dict(), CODEBASE_KEY: self.hook.codebase}

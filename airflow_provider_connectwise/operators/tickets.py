@@ -20,6 +20,7 @@ from airflow_provider_connectwise.integration.tickets import (
     sync_alert_tickets,
 )
 from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicketLink
+from airflow_provider_connectwise.operators.settings import CODEBASE_KEY
 
 
 class _TicketOperator(BaseOperator):
@@ -40,7 +41,8 @@ class _TicketOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id)
+        codebase = self.settings.get(CODEBASE_KEY) if isinstance(self.settings, Mapping) else None
+        return ConnectWiseHook(self.connectwise_conn_id, codebase=codebase)
 
     def resolved_settings(self) -> ResolvedSettings:
         # The validate operator's XCom (a dict); a JSON string when passed through a template.

@@ -520,3 +520,47 @@ def test_render_plan():
     assert "Ann's Mac" in text
     assert "agentid: missing or not text: ''" in text
     assert "Gone Mac" in text
+
+
+class TestCutBatches:
+    def plans(self, sizes: dict[int, int]) -> list:
+        from airflow_provider_connectwise.core.planning import CompanyPlan, DeviceAction
+
+        return [
+            CompanyPlan(
+                company,
+                f"Co{company}",
+                tuple(
+                    DeviceAction(
+                        f"{company}-{i}", f"dev {i}", ("p",), company, "create", desired={"name": "x"}
+                    )
+                    for i in range(count)
+                ),
+            )
+            for company, count in sizes.items()
+        ]
+
+    def test_batches_span_companies_and_every_write_appears_once(self):
+        from airflow_provider_connectwise.core.planning import cut_batches
+
+        plans = self.plans({1: 3, 2: 250, 3: 2, 4: 1})  # many small companies
+        batches = cut_batches(plans, size=100, slots=4)
+        assert len(batches) == 4  # 256 writes: 3 batches of 100 rounded up to the 4 slots
+        assert max(len(b.actions) for b in batches) <= 100
+        seen = [a.agentid for b in batches for a in b.actions]
+        assert sorted(seen) == sorted(a.agentid for p in plans for a in p.actions)
+        assert batches[0].company_id is None  # companies 1 and 2 share the first batch
+        assert batches[0].label.startswith("Co1 +1 more: devices 1–")
+
+    def test_few_writes_still_fill_the_slots_and_none_means_no_batch(self):
+        from airflow_provider_connectwise.core.planning import Batch, cut_batches
+
+        assert cut_batches(self.plans({1: 0}), size=500, slots=4) == []
+        three = cut_batches(self.plans({1: 3}), size=500, slots=4)
+        assert [len(b.actions) for b in three] == [1, 1, 1]
+        assert three[0].company_id == 1
+        assert Batch.from_dict(three[0].to_dict()) == three[0]
+        even = cut_batches(self.plans({1: 1000}), size=500, slots=4)
+        assert [len(b.actions) for b in even] == [250] * 4
+        with pytest.raises(ValueError, match="at least 1"):
+            cut_batches(self.plans({1: 1}), size=0)

@@ -330,3 +330,10 @@ def test_uri_form_of_the_connection(monkeypatch):
         CLIENT_ID,
     )
     assert creds.site.api_root == "https://api-na.myconnectwise.net/"
+
+
+def test_a_codebase_found_by_an_earlier_task_saves_the_discovery(cw_conn, cw_api):
+    hook = ConnectWiseHook(cw_conn, requests_per_minute=None, codebase="v2025_1")
+    cw_api.get(API + "system/info", json={"version": "x"})
+    hook.get_system_info()
+    assert COMPANY_INFO not in [r.url for r in cw_api.request_history]

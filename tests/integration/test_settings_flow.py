@@ -48,7 +48,11 @@ def test_fetch_catalogue_reads_what_connectwise_offers(airflow_env):
 
 def test_valid_settings_resolve_to_the_sandbox_ids(airflow_env):
     sb = airflow_env
+    sb.clear_stats()
     resolved = settings_for()
+    # only what the settings name is read: the statuses of its two boards, the questions of its two types
+    assert sb.count("GET", "/service/boards/{parentId}/statuses") == 2
+    assert sb.count("GET", "/company/configurations/types/{parentId}/questions") == 2
     assert resolved.monitoring.board_id == sb.seed.boards["Monitoring"]
     assert resolved.monitoring.closed_status_id == sb.seed.board_statuses["Monitoring"]["Resolved"]
     assert resolved.self_service.open_status_id == sb.seed.board_statuses["Help Desk"]["New"]

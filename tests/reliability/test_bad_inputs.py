@@ -530,7 +530,7 @@ def scenario_configuration_deleted(case: dict[str, Any], env: Env) -> str:
         env.mdm.set_facts(agent, {"device_name": f"Renamed {agent[:8]}"})
     policies = [p for p in list_policy_links(env.addigy, env.cw, env.settings) if p["company_id"]]
     devices = [d for p in policies for d in fetch_policy_devices(env.addigy, env.settings, p)]
-    (batch,) = plan_binding(env.cw, env.settings, policies, devices).batches
+    (batch,) = plan_binding(env.cw, env.settings, policies, devices, apply_slots=1).batches
     cw_state.configurations.remove(env.configuration_of(acme, gone)["id"])  # a technician deletes it
     first = apply_batch(env.cw, batch, retry=False)
     (failed,) = pending(first)
