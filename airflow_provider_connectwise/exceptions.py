@@ -127,8 +127,9 @@ class TransportError(ApiError):
     could not be opened); otherwise a write may have been applied although we saw no answer.
     """
 
-    def __init__(self, message: str, *, sent: bool = True, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, sent: bool = True, retryable: bool = True, **kwargs: Any) -> None:
         self.sent = sent
+        self.retryable = retryable  # False for what waiting cannot fix (a certificate that does not verify)
         super().__init__(message, **kwargs)
 
 

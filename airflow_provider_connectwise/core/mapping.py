@@ -564,7 +564,10 @@ def map_device(
         source = "serial number"
         if name is None:
             name, source = _cut(agentid, MAX_LENGTHS["name"]), "agent id"
-        warnings.append(f"name: no device name (fact {mapping.get('name')!r}); named after its {source}")
+        warnings.append(
+            f"name: no device name (fact {mapping.get('name')!r}); a new configuration is named after its "
+            f"{source}, an existing one keeps its name"
+        )
     link = render_management_link(management_link_template, agentid)
     if len(link) > MAX_LENGTHS["managementLink"]:
         raise DeviceMappingError(

@@ -71,8 +71,10 @@ class RetryPolicy:
 
 def is_retryable(exc: BaseException) -> bool:
     """Whether a failed request may succeed if sent again (the retry rule, in one place)."""
-    if isinstance(exc, RateLimitedError | TransportError):
-        return not isinstance(exc, exc_mod.ResponseLostError)
+    if isinstance(exc, TransportError):
+        return exc.retryable and not isinstance(exc, exc_mod.ResponseLostError)
+    if isinstance(exc, RateLimitedError):
+        return True
     if isinstance(exc, ServerError):
         return exc.retryable
     return False
@@ -435,6 +437,8 @@ class RestClient(_ServiceClient):
         )
 
     def _transport_error(self, error: Exception, method: str, path: str) -> TransportError:
+        if isinstance(error, requests.exceptions.SSLError):
+            return tls_error(self.family, method, path)
         sent = not _never_sent(error)
         kind = type(error).__name__
         return self.family.transport(
@@ -528,6 +532,8 @@ class AsyncRestClient(_ServiceClient):
                     try:
                         response = await session.request(method, self.url(path), params=params)
                     except httpx.HTTPError as error:
+                        if _is_tls_failure(error):
+                            raise tls_error(self.family, method, path) from None
                         sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                         raise self.family.transport(
                             f"{type(error).__name__}: no usable answer", method=method, path=path, sent=sent
@@ -541,6 +547,29 @@ class AsyncRestClient(_ServiceClient):
                         text=response.text,
                     )
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+
+def tls_error(family: ErrorFamily, method: str, path: str) -> TransportError:
+    """The server's certificate did not verify: not retried (waiting does not fix it)."""
+    return family.transport(
+        "TLS certificate verification failed: the server is not who it claims to be, or its "
+        "certificate authority is not trusted here (REQUESTS_CA_BUNDLE / SSL_CERT_FILE)",
+        method=method,
+        path=path,
+        sent=False,
+        retryable=False,
+    )
+
+
+def _is_tls_failure(error: BaseException) -> bool:
+    import ssl
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _may_have_applied(error: ApiError) -> bool:

@@ -15,6 +15,8 @@ from airflow_provider_connectwise.core.catalogue import (
     settings_template,
 )
 from airflow_provider_connectwise.core.settings import SettingsError
+from airflow_provider_connectwise.core.site import SiteError
+from airflow_provider_connectwise.exceptions import AuthError, ConnectWiseRoutingError
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.settings import fetch_catalogue, validate_settings
 
@@ -124,6 +126,9 @@ class ConnectWiseValidateSettingsOperator(BaseOperator):
             raise AirflowFailException(
                 f"the ConnectWise integration settings are not valid:\n{exc}"
             ) from None
+        except (AuthError, ConnectWiseRoutingError, SiteError) as exc:
+            # wrong keys, company id or site: retrying cannot fix the connection
+            raise AirflowFailException(f"the ConnectWise connection is not usable: {exc}") from None
         for warning in resolved.warnings:
             self.log.warning("settings: %s", warning)
         self.log.info(

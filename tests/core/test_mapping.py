@@ -67,7 +67,7 @@ class TestSampleDevices:
         assert third.fields["ipAddress"] == "10.0.0.7"
         assert third.warnings == (
             "name left unchanged: fact 'device_name' reported an error: fact not collected yet",
-            "name: no device name (fact 'device_name'); named after its serial number",
+            "name: no device name (fact 'device_name'); a new configuration is named after its serial number, an existing one keeps its name",
         )
 
 
@@ -279,7 +279,10 @@ class TestRecord:
             "deviceIdentifier": AGENT,
             "managementLink": f"https://app.addigy.com/devices/{AGENT}",
         }
-        assert device.warnings == ("name: no device name (fact 'device_name'); named after its agent id",)
+        assert device.warnings == (
+            "name: no device name (fact 'device_name'); a new configuration is named after its agent id, "
+            "an existing one keeps its name",
+        )
 
     def test_custom_mapping_and_switched_off_fields(self):
         device = map_device(

@@ -229,6 +229,7 @@ def test_parse_retry_after_http_date():
         (ConnectWiseServerError("SQL Timeout expired", status=500), True),
         (ConnectWiseServerError("boom", status=500), False),
         (ConnectWiseTransportError("reset"), True),
+        (ConnectWiseTransportError("certificate", retryable=False), False),
         (ConnectWiseResponseLostError("lost"), False),
         (ConnectWiseValidationError("x", status=400), False),
         (ConnectWiseAuthError("x", status=401), False),

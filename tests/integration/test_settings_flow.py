@@ -94,3 +94,15 @@ def test_broken_settings_fail_the_run_before_any_write(airflow_env, monkeypatch)
     assert states["plan_binding"] == ["upstream_failed"]
     assert sb.count("POST", "/company/configurations") == 0
     assert sb.count("PATCH", "/company/configurations/{id}") == 0
+
+
+def test_wrong_keys_fail_the_switch_once_with_what_to_check(airflow_env, monkeypatch):
+    import json
+
+    conn = airflow_env.connectwise_connection()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CONNECTWISE_DEFAULT", json.dumps({**conn, "password": "not-the-private-key"})
+    )
+    run = run_dag("connectwise_device_binding")
+    assert task_states(run)["validate_settings"] == ["failed"]
+    assert try_numbers(run, "validate_settings") == [1]  # retrying cannot fix a key
