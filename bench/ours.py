@@ -11,8 +11,8 @@ figures are this flow's alone, not the sandbox server's. What it emulates:
   (the DAG's ``max_active_tis_per_dagrun=4`` for apply);
 * in Airflow every task instance is a process of its own, so here every task gets its own rate
   budget (in one process ``RateBudget.shared`` would merge the apply tasks into one budget) and
-  discovers the ConnectWise codebase again (one ``GET /login/companyinfo`` per task, as in
-  production when the connection has no ``codebase`` extra);
+  its own codebase cache: only ``validate_settings`` discovers the codebase (one
+  ``GET /login/companyinfo``); the tasks after it get it from the validated settings, as in the DAG;
 * the DAG's rate budgets, scaled to the bench budget: validate, links and plan get the whole
   budget (the hook default, 900/min, in production), each apply task ``budget / slots`` (the
   DAG's 225/min = 900/4).
@@ -103,13 +103,13 @@ def run_dag(
     phases: list[dict[str, Any]] = []
 
     def own_process(operator: Any, per_minute: float | None) -> Any:
-        """Give a task what a process of its own has: its own budget, its own codebase discovery."""
+        """Give a task what a process of its own has: its own budget and an empty codebase cache."""
         hook = getattr(operator, "hook", None) or operator.connectwise
         if per_minute is not None:
             hook.client.budget = RateBudget(per_minute)
         with lock:  # exactly one discovery per task, whatever the other threads do
             cw_module._DISCOVERED_CODEBASES.clear()
-            hook.codebase  # noqa: B018 - the task's first ConnectWise request does this
+            hook.codebase  # noqa: B018 - discovery when the task has no codebase from the settings
         return operator
 
     def run_task(operator: Any, per_minute: float | None = budget, cw: bool = True) -> Any:
@@ -204,7 +204,7 @@ def run_dag(
         lambda: run_mapped(
             [
                 ConnectWiseApplyBindingOperator(
-                    task_id="apply_binding", batch=batch, settings={}, requests_per_minute=share
+                    task_id="apply_binding", batch=batch, settings=settings, requests_per_minute=share
                 )
                 for batch in batches
             ],
