@@ -40,14 +40,13 @@ def requests_per_minute() -> float:
 
 
 def settings_source(dag_file: str) -> dict[str, str]:
-    """Where ConnectWiseValidateSettingsOperator reads the settings: the Variable when it is set
-    (as ``AIRFLOW_VAR_CONNECTWISE_SETTINGS`` or declared with ``CONNECTWISE_SETTINGS_FROM_VARIABLE``),
-    else the example file beside the DAG. The Variable itself is read when the task runs.
+    """Where ConnectWiseValidateSettingsOperator reads the settings: the Variable
+    ``connectwise_settings`` when it exists, else the example file beside the DAG (for the
+    embedded sandbox). Nothing is read here: the operator decides when the task runs.
 
     :param dag_file: the DAG file's ``__file__``.
     """
-    if os.environ.get("AIRFLOW_VAR_CONNECTWISE_SETTINGS") or os.environ.get(
-        "CONNECTWISE_SETTINGS_FROM_VARIABLE"
-    ):
-        return {"settings_variable": SETTINGS_VARIABLE}
-    return {"settings_file": str(Path(dag_file).with_name(EXAMPLE_SETTINGS_FILENAME))}
+    return {
+        "settings_variable": SETTINGS_VARIABLE,
+        "settings_file": str(Path(dag_file).with_name(EXAMPLE_SETTINGS_FILENAME)),
+    }

@@ -68,7 +68,8 @@ class ConnectWiseValidateSettingsOperator(BaseOperator):
     resolved settings (ids) for the tasks downstream, with the server's codebase under
     ``connectwise_codebase`` so they need not discover it again.
 
-    Give exactly one of ``settings``, ``settings_variable`` or ``settings_file``.
+    Give ``settings``, or ``settings_variable`` and/or ``settings_file``: with both, the Variable
+    is used when it exists and the file otherwise (decided when the task runs).
 
     :param settings: the settings document (templated): a dict or JSON/YAML text.
     :param settings_variable: an Airflow Variable holding the document as JSON.
@@ -89,20 +90,8 @@ class ConnectWiseValidateSettingsOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        given = [
-            name
-            for name, v in (
-                ("settings", settings),
-                ("settings_variable", settings_variable),
-                ("settings_file", settings_file),
-            )
-            if v
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                "give exactly one of settings, settings_variable or settings_file"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
+        if bool(settings) == bool(settings_variable or settings_file):
+            raise ValueError("give either settings, or settings_variable and/or settings_file")
         self.settings = settings
         self.settings_variable = settings_variable
         self.settings_file = settings_file
@@ -113,11 +102,17 @@ class ConnectWiseValidateSettingsOperator(BaseOperator):
         return ConnectWiseHook(self.connectwise_conn_id)
 
     def _source(self) -> Any:
+        if self.settings:
+            return self.settings
         if self.settings_variable:
             from airflow.sdk import Variable
 
-            return Variable.get(self.settings_variable, deserialize_json=True)
-        return self.settings or self.settings_file
+            document = Variable.get(self.settings_variable, default=None, deserialize_json=True)
+            if document is not None:
+                return document
+            if not self.settings_file:
+                raise AirflowFailException(f"the Airflow Variable {self.settings_variable!r} is not set")
+        return self.settings_file
 
     def execute(self, context: Any) -> dict[str, Any]:
         try:

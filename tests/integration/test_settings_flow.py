@@ -106,3 +106,10 @@ def test_wrong_keys_fail_the_switch_once_with_what_to_check(airflow_env, monkeyp
     run = run_dag("connectwise_device_binding")
     assert task_states(run)["validate_settings"] == ["failed"]
     assert try_numbers(run, "validate_settings") == [1]  # retrying cannot fix a key
+
+
+def test_without_the_variable_the_example_dags_read_the_example_file(airflow_env, monkeypatch):
+    monkeypatch.delenv("AIRFLOW_VAR_CONNECTWISE_SETTINGS")
+    run = run_dag("connectwise_fetch_boards")
+    assert task_states(run)["validate_settings"] == ["success"]
+    assert xcom(run, "validate_settings")["monitoring"]["board_name"] == "Monitoring"

@@ -17,11 +17,29 @@ from airflow_provider_connectwise.operators.tickets import (
 
 @pytest.mark.parametrize(
     "sources",
-    [{}, {"settings": {"a": 1}, "settings_file": "x.yaml"}, {"settings_variable": "v", "settings_file": "x"}],
+    [{}, {"settings": {"a": 1}, "settings_file": "x.yaml"}, {"settings": {"a": 1}, "settings_variable": "v"}],
 )
-def test_validate_needs_exactly_one_settings_source(sources):
-    with pytest.raises(ValueError, match="exactly one of settings, settings_variable or settings_file"):
+def test_validate_takes_settings_or_a_variable_and_or_a_file(sources):
+    with pytest.raises(ValueError, match="either settings, or settings_variable and/or settings_file"):
         ConnectWiseValidateSettingsOperator(task_id="validate", **sources)
+
+
+def test_the_variable_wins_over_the_file_when_it_exists(monkeypatch, tmp_path):
+    import json
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    op = ConnectWiseValidateSettingsOperator(
+        task_id="v", settings_variable="cw_settings", settings_file="ex.yaml"
+    )
+    monkeypatch.delenv("AIRFLOW_VAR_CW_SETTINGS", raising=False)
+    assert op._source() == "ex.yaml"
+    monkeypatch.setenv("AIRFLOW_VAR_CW_SETTINGS", json.dumps({"monitoring": {}}))
+    assert op._source() == {"monitoring": {}}
+    monkeypatch.delenv("AIRFLOW_VAR_CW_SETTINGS")
+    only_variable = ConnectWiseValidateSettingsOperator(task_id="v", settings_variable="cw_settings")
+    with pytest.raises(AirflowFailException, match="'cw_settings' is not set"):
+        only_variable._source()
 
 
 def test_templated_fields():
