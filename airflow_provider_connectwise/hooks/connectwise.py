@@ -535,10 +535,15 @@ class ConnectWiseHook(BaseHook):
 
     # -- links a person can click -------------------------------------------------------------
 
-    def ui_url(self, route: str, record_id: int) -> str:
-        """A deep link into the ConnectWise web UI (``ServiceFV``, ``ConfigFV``, ``AccountFV``)."""
+    def ui_url_template(self, route: str) -> str:
+        """A deep link into the ConnectWise web UI with ``{id}`` for the record (``ServiceFV``,
+        ``ConfigFV``, ``AccountFV``): what a page renders links from without asking ConnectWise."""
         root = self.credentials.site.browser_root
-        return f"{root}{self.codebase}ConnectWise.aspx?routeTo={route}&recid={int(record_id)}"
+        return f"{root}{self.codebase}ConnectWise.aspx?routeTo={route}&recid={{id}}"
+
+    def ui_url(self, route: str, record_id: int) -> str:
+        """A deep link into the ConnectWise web UI for one record."""
+        return self.ui_url_template(route).format(id=int(record_id))
 
     def ticket_url(self, ticket_id: int) -> str:
         """Where a person opens a ticket."""

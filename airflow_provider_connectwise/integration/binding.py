@@ -30,6 +30,7 @@ from airflow_provider_connectwise.core.planning import (
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.tickets import resolve_company
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,46 @@ def _name_companies(cw: ConnectWiseHook, policies: list[dict[str, Any]]) -> list
                 f"{company_id}, which {'is deleted' if company else 'does not exist'}; link it to another company"
             )
     return policies
+
+
+class PolicyChoiceError(ValueError):
+    """The policy asked for cannot be synced (unknown, or linked to no company)."""
+
+
+def policies_and_devices(
+    addigy: AddigyHook,
+    cw: ConnectWiseHook,
+    settings: ResolvedSettings,
+    *,
+    policy: str | None = None,
+    company: int | str | None = None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The linked policies to sync and their devices.
+
+    Syncing one policy reconciles its company with every policy linked to it (otherwise the
+    other policies' devices would look removed).
+
+    :param policy: only this policy's company (default: every linked policy).
+    :param company: link ``policy`` to this company (id or identifier) for this sync only.
+    :raises PolicyChoiceError: the policy does not exist or is linked to no company.
+    """
+    overrides = {str(policy): resolve_company(cw, company)} if policy and company not in (None, "") else {}
+    policies = list_policy_links(addigy, cw, settings, overrides=overrides)
+    if policy:
+        chosen = next((p for p in policies if p["policy_id"] == str(policy)), None)
+        if chosen is None:
+            raise PolicyChoiceError(f"policy {policy!r} does not exist in the MDM")
+        if chosen["company_id"] is None:
+            raise PolicyChoiceError(
+                f"policy {chosen['name'] or policy!r} is not linked to a ConnectWise company: "
+                "give a company, link it in the MDM, or add it to the settings' policy_links"
+            )
+        policies = [p for p in policies if p["company_id"] == chosen["company_id"]]
+        log.info(
+            "syncing company %s: policies %s", chosen["company_name"], ", ".join(p["name"] for p in policies)
+        )
+    linked = [p for p in policies if p["company_id"] is not None]
+    return policies, [d for p in linked for d in fetch_policy_devices(addigy, settings, p)]
 
 
 def fetch_policy_devices(
@@ -363,5 +404,5 @@ def binding_report(
         "results": [r.to_dict() for r in items],
         "policy_errors": {p["policy_id"]: p["error"] for p in policies if p.get("error")},
         "dry_run": dry_run,
-        "configuration_url_template": cw.configuration_url(0).replace("recid=0", "recid={id}"),
+        "configuration_url_template": cw.ui_url_template("ConfigFV"),
     }

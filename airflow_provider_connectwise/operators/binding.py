@@ -23,15 +23,16 @@ from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import DEFAULT_REQUESTS_PER_MINUTE, ConnectWiseHook
 from airflow_provider_connectwise.integration.binding import (
     DEFAULT_BATCH_SIZE,
+    PolicyChoiceError,
     apply_batch,
     bind_all,
     binding_report,
     fetch_policy_devices,
     list_policy_links,
     plan_binding,
+    policies_and_devices,
 )
-from airflow_provider_connectwise.integration.tickets import resolve_company
-from airflow_provider_connectwise.operators.settings import CODEBASE_KEY
+from airflow_provider_connectwise.operators.settings import codebase_of, resolved_settings
 
 #: XCom key of the Devices Binding record (read by the Airflow UI page).
 BINDING_XCOM_KEY = "connectwise_binding"
@@ -62,7 +63,7 @@ class _BindingOperator(BaseOperator):
         return ConnectWiseHook(
             self.connectwise_conn_id,
             requests_per_minute=self.requests_per_minute,
-            codebase=_mapping(self.settings or {}).get(CODEBASE_KEY),
+            codebase=codebase_of(self.settings),
         )
 
     @cached_property
@@ -70,7 +71,7 @@ class _BindingOperator(BaseOperator):
         return AddigyHook(self.addigy_conn_id)
 
     def resolved_settings(self) -> ResolvedSettings:
-        return ResolvedSettings.from_dict(_mapping(self.settings))
+        return resolved_settings(self.settings)
 
 
 class ConnectWiseListPolicyLinksOperator(_BindingOperator):
@@ -318,7 +319,12 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
             policies = [dict(p) for p in _list(self.policies)]
             devices = _flatten(self.devices)
         else:
-            policies, devices = self._from_mdm(settings)
+            try:
+                policies, devices = policies_and_devices(
+                    self.addigy, self.connectwise, settings, policy=self.policy or None, company=self.company
+                )
+            except PolicyChoiceError as exc:
+                raise AirflowFailException(str(exc)) from None
         dry_run = _truthy(self.dry_run)
         plan, results = bind_all(
             self.connectwise,
@@ -334,35 +340,6 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
                 self.log.info("DRY RUN for %s:\n%s", company_plan.company_name, render_plan(company_plan))
         record = binding_report(self.connectwise, policies, results, dry_run=dry_run)
         return _finish(self, context, record)
-
-    def _from_mdm(self, settings: ResolvedSettings) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        overrides = {}
-        if self.policy and self.company not in (None, ""):
-            overrides[str(self.policy)] = resolve_company(self.connectwise, self.company)
-        policies = list_policy_links(self.addigy, self.connectwise, settings, overrides=overrides)
-        if self.policy:
-            chosen = next((p for p in policies if p["policy_id"] == str(self.policy)), None)
-            if chosen is None:
-                raise AirflowFailException(f"policy {self.policy!r} does not exist in the MDM")
-            if chosen["company_id"] is None:
-                raise AirflowFailException(
-                    f"policy {chosen['name'] or self.policy!r} is not linked to a ConnectWise company: "
-                    "give a company, link it in the MDM, or add it to the settings' policy_links"
-                )
-            # reconcile the whole company: every policy linked to it
-            policies = [p for p in policies if p["company_id"] == chosen["company_id"]]
-            self.log.info(
-                "syncing company %s: policies %s",
-                chosen["company_name"],
-                ", ".join(p["name"] for p in policies),
-            )
-        devices = [
-            d
-            for p in policies
-            if p["company_id"] is not None
-            for d in fetch_policy_devices(self.addigy, settings, p)
-        ]
-        return policies, devices
 
 
 def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from functools import cached_property
 from typing import Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
@@ -20,7 +19,7 @@ from airflow_provider_connectwise.integration.tickets import (
     sync_alert_tickets,
 )
 from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicketLink
-from airflow_provider_connectwise.operators.settings import CODEBASE_KEY
+from airflow_provider_connectwise.operators.settings import codebase_of, resolved_settings
 
 
 class _TicketOperator(BaseOperator):
@@ -41,14 +40,10 @@ class _TicketOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ConnectWiseHook:
-        codebase = self.settings.get(CODEBASE_KEY) if isinstance(self.settings, Mapping) else None
-        return ConnectWiseHook(self.connectwise_conn_id, codebase=codebase)
+        return ConnectWiseHook(self.connectwise_conn_id, codebase=codebase_of(self.settings))
 
     def resolved_settings(self) -> ResolvedSettings:
-        # The validate operator's XCom (a dict); a JSON string when passed through a template.
-        if not self.settings:  # e.g. close_resolved (trigger rule all_done) after the switch failed
-            raise AirflowFailException("no validated settings: the validate_settings task did not succeed")
-        return ResolvedSettings.from_dict(_as_mapping(self.settings))
+        return resolved_settings(self.settings)
 
 
 class ConnectWiseCreateTicketOperator(_TicketOperator):
@@ -278,11 +273,3 @@ def _datetime(value: str | dt.datetime) -> dt.datetime:
     import pendulum
 
     return pendulum.parse(str(value))
-
-
-def _as_mapping(value: Mapping[str, Any] | str) -> Mapping[str, Any]:
-    if isinstance(value, str):
-        import json
-
-        return json.loads(value)
-    return value

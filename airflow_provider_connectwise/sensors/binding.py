@@ -10,10 +10,10 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_connectwise.core.binding import LinkStatus
-from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.binding import list_policy_links, policy_link_status
+from airflow_provider_connectwise.operators.settings import resolved_settings
 
 
 class ConnectWisePolicyLinkedSensor(BaseSensorOperator):
@@ -55,7 +55,7 @@ class ConnectWisePolicyLinkedSensor(BaseSensorOperator):
         return AddigyHook(self.addigy_conn_id)
 
     def poke(self, context: Any) -> PokeReturnValue:
-        settings = _settings(self.settings)
+        settings = resolved_settings(self.settings)
         policies = list_policy_links(
             self.addigy, self.connectwise, settings, policy_ids=[str(self.policy_id)]
         )
@@ -67,9 +67,3 @@ class ConnectWisePolicyLinkedSensor(BaseSensorOperator):
             "policy %s: %s (%s icon)", policy["name"] or policy["policy_id"], status.value, status.icon
         )
         return PokeReturnValue(is_done=status is LinkStatus.LINKED, xcom_value=status.value)
-
-
-def _settings(value: Mapping[str, Any] | str) -> ResolvedSettings:
-    import json
-
-    return ResolvedSettings.from_dict(json.loads(value) if isinstance(value, str) else value)

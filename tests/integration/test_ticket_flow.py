@@ -14,7 +14,7 @@ import pytest
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.binding import bind_all, fetch_policy_devices, list_policy_links
+from airflow_provider_connectwise.integration.binding import bind_all, policies_and_devices
 from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
 from airflow_provider_connectwise.triggers.tickets import ConnectWiseTicketClosedTrigger
 from tests.integration.conftest import (
@@ -32,9 +32,7 @@ pytestmark = pytest.mark.integration
 def bind(settings: ResolvedSettings) -> None:
     """Bind the demo devices (the ticket flow links tickets to their configurations)."""
     cw, addigy = ConnectWiseHook(), AddigyHook()
-    policies = [p for p in list_policy_links(addigy, cw, settings) if p["company_id"]]
-    devices = [d for p in policies for d in fetch_policy_devices(addigy, settings, p)]
-    bind_all(cw, settings, policies, devices)
+    bind_all(cw, settings, *policies_and_devices(addigy, cw, settings))
 
 
 def stamp(moment: dt.datetime) -> str:
