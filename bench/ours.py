@@ -186,7 +186,12 @@ def run_dag(
         "plan_binding",
         lambda: run_task(
             ConnectWisePlanBindingOperator(
-                task_id="plan_binding", policies=policies, devices=devices, batch_size=batch_size, **common
+                task_id="plan_binding",
+                policies=policies,
+                devices=devices,
+                scope={"all_policies": True},
+                batch_size=batch_size,
+                **common,
             )
         ),
         lambda b: f"{len(b)} batches; {_nonzero(store[('plan_binding', 'plan')][0]['counts'])}",

@@ -43,6 +43,8 @@ with DAG(
         settings=validate.output,
         policies=links.output,
         devices=devices.output,
+        # every policy was listed: every linked company is whole, unlinked ones may be swept
+        scope=links.output["scope"],
     )
     # Four batches at a time, each with a quarter of the ConnectWise rate budget.
     apply = ConnectWiseApplyBindingOperator.partial(

@@ -14,6 +14,9 @@ Decisions:
 - A create passes ``find_existing`` (the writer's ``find_configuration`` for this company and
   agent id) so that a POST whose response was lost is looked up before it is sent again.
 - A create answered without an integer ``id`` is ``failed``: the device cannot be called linked.
+- A failure is *transient* (``DeviceResult.transient``) unless ConnectWise refused the device's own
+  values (a 400 validation error): a retry of the task (Retry Pending) can cure a transient one,
+  never a refused one, so only transient failures make the task retry.
 - Results come back in the order of the actions, whatever order the writes finish in.
 """
 
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from airflow_provider_connectwise.core.planning import ACTIONS, DeviceAction
+from airflow_provider_connectwise.exceptions import ValidationError
 
 __all__ = ["STATES", "ConfigurationWriter", "DeviceResult", "apply_actions", "result_without_write"]
 
@@ -67,6 +71,9 @@ class DeviceResult:
     state: State
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    #: a failure a later try may cure (network, 5xx, 429, a lost answer); ``False`` for a device
+    #: ConnectWise refused or that could not be planned
+    transient: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-safe form (the XCom shape)."""
@@ -80,6 +87,7 @@ class DeviceResult:
             "state": self.state,
             "error": self.error,
             "warnings": list(self.warnings),
+            "transient": self.transient,
         }
 
     @classmethod
@@ -102,11 +110,17 @@ class DeviceResult:
             state=data["state"],
             error=data.get("error"),
             warnings=tuple(data.get("warnings", ())),
+            transient=data.get("transient") is True,
         )
 
 
 def _result(
-    action: DeviceAction, state: State, *, configuration_id: int | None = None, error: str | None = None
+    action: DeviceAction,
+    state: State,
+    *,
+    configuration_id: int | None = None,
+    error: str | None = None,
+    transient: bool = False,
 ) -> DeviceResult:
     return DeviceResult(
         agentid=action.agentid,
@@ -118,6 +132,7 @@ def _result(
         state=state,
         error=error,
         warnings=action.warnings,
+        transient=transient,
     )
 
 
@@ -151,7 +166,10 @@ def _apply_one(action: DeviceAction, writer: ConfigurationWriter) -> DeviceResul
             configuration_id = created.get("id") if isinstance(created, Mapping) else None
             if not isinstance(configuration_id, int) or isinstance(configuration_id, bool):
                 return _result(
-                    action, "failed", error=f"{attempt}: ConnectWise answered without a configuration id"
+                    action,
+                    "failed",
+                    error=f"{attempt}: ConnectWise answered without a configuration id",
+                    transient=True,
                 )
         else:
             if action.configuration_id is None:
@@ -162,7 +180,12 @@ def _apply_one(action: DeviceAction, writer: ConfigurationWriter) -> DeviceResul
         log.warning(
             "%s for device %r (agent id %s)", attempt, action.device_name, action.agentid, exc_info=True
         )
-        return _result(action, "failed", error=f"{attempt}: {_describe(exc)}")
+        return _result(
+            action,
+            "failed",
+            error=f"{attempt}: {_describe(exc)}",
+            transient=not isinstance(exc, ValidationError),
+        )
     return _result(
         action, "unlinked" if action.action == "deactivate" else "linked", configuration_id=configuration_id
     )

@@ -31,8 +31,10 @@ __all__ = [
     "LinkedPolicy",
     "PolicyReport",
     "link_status",
+    "new_failures",
     "pending",
     "render_binding_table",
+    "retryable",
     "summarise",
 ]
 
@@ -247,6 +249,36 @@ def pending(results: Iterable[DeviceResult | Mapping[str, Any]]) -> list[DeviceR
     :param results: the device results (or their dicts).
     """
     return [result for result in _results(results) if result.state == "failed"]
+
+
+def retryable(results: Iterable[DeviceResult | Mapping[str, Any]]) -> list[DeviceResult]:
+    """Return the failed devices a later try may cure (transient failures): what a task retries for.
+
+    :param results: the device results (or their dicts).
+    """
+    return [result for result in pending(results) if result.transient]
+
+
+def _failure_key(result: DeviceResult) -> tuple[str, str, str]:
+    return (result.agentid or result.device_name, str(result.company_id), result.error or "")
+
+
+def new_failures(
+    results: Iterable[DeviceResult | Mapping[str, Any]],
+    previous: Iterable[DeviceResult | Mapping[str, Any]],
+) -> list[DeviceResult]:
+    """Return the lasting failures that the previous binding record did not already show.
+
+    A device that fails the same way run after run (bad data only a person can fix) is reported
+    once, when it first fails; it stays red on the page, but does not turn every later run red.
+
+    :param results: this run's device results.
+    :param previous: the device results of the previous run's record (empty when there is none).
+    """
+    known = {_failure_key(result) for result in pending(previous)}
+    return [
+        result for result in pending(results) if not result.transient and _failure_key(result) not in known
+    ]
 
 
 def render_binding_table(results: Iterable[DeviceResult | Mapping[str, Any]]) -> str:

@@ -62,6 +62,7 @@ __all__ = [
     "CompanyPlan",
     "ConfigurationIndex",
     "DeviceAction",
+    "Scope",
     "index_configurations",
     "is_owned",
     "plan_company",
@@ -96,6 +97,53 @@ _PLACEHOLDER_SERIALS = frozenset(
         "unknown",
     }
 )
+
+
+# --- the scope of a run ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which configurations a run may deactivate: only those of companies whose complete device set it holds.
+
+    A run that lists every policy of the MDM (the scheduled binding) holds the complete device set of
+    every company: of the linked ones (all their policies' devices are read) and of those no policy
+    links to any more (none), so it may also sweep the latter. A run of some policies only (a manual
+    sync of one policy reads every policy linked to that policy's company) holds just those companies.
+    Devices handed over by another pipeline hold no company unless the caller says so. The default
+    scope deactivates nothing.
+
+    :param all_policies: the run lists every MDM policy.
+    :param companies: companies whose complete device set the run holds (besides ``all_policies``).
+    """
+
+    all_policies: bool = False
+    companies: frozenset[int] = frozenset()
+
+    def holds(self, company_id: int) -> bool:
+        """Return whether the run holds the complete device set of this company.
+
+        :param company_id: a ConnectWise company id.
+        """
+        return self.all_policies or company_id in self.companies
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-safe form (the XCom shape)."""
+        return {"all_policies": self.all_policies, "companies": sorted(self.companies)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Scope:
+        """Rebuild a scope from :meth:`to_dict` output; ``None`` or junk is the empty scope.
+
+        :param data: the dict.
+        """
+        if not isinstance(data, Mapping):
+            return cls()
+        companies = data.get("companies") or ()
+        return cls(
+            all_policies=data.get("all_policies") is True,
+            companies=frozenset(c for c in companies if isinstance(c, int) and not isinstance(c, bool)),
+        )
 
 
 # --- the records --------------------------------------------------------------------------------
@@ -587,6 +635,7 @@ def _device_action(
     settings: ResolvedSettings,
     claimed: set[int],
     shared_serials: set[str],
+    sites: Mapping[str, int],
 ) -> DeviceAction:
     warnings = list(mapped.warnings)
     type_id = choose_configuration_type(mapped.facts, settings.type_rules, settings.default_type_id)
@@ -596,6 +645,11 @@ def _device_action(
         "type": {"id": type_id},
         "company": {"id": company_id},
     }
+    site_ids = list(dict.fromkeys(sites[p] for p in mapped.policy_ids if p in sites))
+    if site_ids:
+        desired["site"] = {"id": site_ids[0]}
+        if len(site_ids) > 1:
+            warnings.append(f"the device's policies name sites {site_ids}; site {site_ids[0]} is used")
     base = DeviceAction(
         agentid=mapped.agentid,
         device_name=mapped.name,
@@ -647,6 +701,8 @@ def plan_company(
     settings: ResolvedSettings,
     *,
     company_name: str = "",
+    deactivate: bool = True,
+    sites: Mapping[str, int] | None = None,
 ) -> CompanyPlan:
     """Plan one company: every device of its linked policies against its configurations.
 
@@ -656,6 +712,9 @@ def plan_company(
         ``docs/design.md``); records of another company are ignored with a warning.
     :param settings: the resolved settings.
     :param company_name: for logs and batch labels.
+    :param deactivate: whether ``devices`` is the company's complete device set (see :class:`Scope`);
+        without it, configurations of devices not in ``devices`` are left as they are.
+    :param sites: policy id -> ConnectWise site id, for the devices of policies linked to a site.
     """
     plan_warnings: list[str] = []
     own: list[Mapping[str, Any]] = []
@@ -681,16 +740,24 @@ def plan_company(
     actions = [
         entry
         if isinstance(entry, DeviceAction)
-        else _device_action(entry, company_id, index, settings, claimed, shared_serials)
+        else _device_action(entry, company_id, index, settings, claimed, shared_serials, sites or {})
         for entry in entries
     ]
-    for configuration in index:
-        if configuration["id"] in claimed or _identity(configuration) in present:
-            continue
-        if not is_owned(configuration, settings.management_link_template):
-            continue
-        if _ref_id(configuration, "status") != settings.inactive_status_id:
-            actions.append(_deactivation(configuration, company_id, settings.inactive_status_id))
+    left = [
+        configuration
+        for configuration in index
+        if configuration["id"] not in claimed
+        and _identity(configuration) not in present
+        and is_owned(configuration, settings.management_link_template)
+        and _ref_id(configuration, "status") != settings.inactive_status_id
+    ]
+    if deactivate:
+        actions.extend(_deactivation(c, company_id, settings.inactive_status_id) for c in left)
+    elif left:
+        plan_warnings.append(
+            f"{len(left)} configurations of devices not in this run left as they are: "
+            "the run does not hold the company's complete device set"
+        )
     return CompanyPlan(company_id, company_name, tuple(actions), tuple(plan_warnings))
 
 

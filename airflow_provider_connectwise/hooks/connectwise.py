@@ -71,6 +71,7 @@ CONFIGURATION_FIELDS = (
     "status/id",
     "type/id",
     "company/id",
+    "site/id",
 )
 TICKET_FIELDS = (
     "id",

@@ -21,6 +21,7 @@ from airflow_provider_connectwise.core.planning import (
     Batch,
     CompanyPlan,
     DeviceAction,
+    Scope,
     cut_batches,
     index_configurations,
     plan_company,
@@ -181,36 +182,58 @@ class BindingPlan:
         }
 
 
+def binds_inventory(policy: Mapping[str, Any]) -> bool:
+    """Whether a linked policy's devices are bound (its link's mode is not paused or tickets only)."""
+    return policy.get("mode") in (None, "", "all", "inventory")
+
+
 def plan_binding(
     cw: ConnectWiseHook,
     settings: ResolvedSettings,
     policies: Sequence[Mapping[str, Any]],
     devices: Iterable[Mapping[str, Any]],
     *,
+    scope: Scope | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     apply_slots: int = DEFAULT_APPLY_SLOTS,
     sweep_orphans: bool = True,
 ) -> BindingPlan:
     """Plan every linked company: its devices (all its policies together) against its configurations.
 
+    Only companies the ``scope`` holds completely get deactivations, and companies no policy links
+    to are swept only when the scope lists every MDM policy: a sync of some policies never touches
+    another company's configurations. A company with a paused or tickets-only policy gets no
+    deactivation either (that policy's devices are not read).
+
     :param cw: the ConnectWise hook (reads only).
     :param settings: resolved settings.
     :param policies: from :func:`list_policy_links` (or supplied by another MDM's pipeline).
     :param devices: device records, each with its ``policy_id``.
+    :param scope: which companies' complete device sets the run holds (default: none, so nothing
+        is deactivated).
     :param batch_size: at most this many write actions per batch (one mapped task each).
     :param apply_slots: apply tasks running at once; batches come in a multiple of it.
-    :param sweep_orphans: also deactivate our configurations in companies no policy links to any
-        more (one extra read, filtered server-side).
+    :param sweep_orphans: with a scope of every policy, also deactivate our configurations in
+        companies no policy links to any more (one extra read, filtered server-side).
     """
+    scope = scope or Scope()
     policy_by_id = {str(p["policy_id"]): p for p in policies}
+    held = {
+        int(p["company_id"]) for p in policies if p.get("company_id") is not None and not binds_inventory(p)
+    }
+    sites = {
+        str(p["policy_id"]): int(p["site_id"])
+        for p in policies
+        if isinstance(p.get("site_id"), int) and not isinstance(p.get("site_id"), bool)
+    }
     devices_by_company: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     companies_of_agent: dict[str, set[int]] = defaultdict(set)
     policies_of_agent: dict[str, list[str]] = defaultdict(list)
     failed_links: list[DeviceAction] = []
     for device in devices:
         policy = policy_by_id.get(str(device.get("policy_id")))
-        if policy is None or policy.get("company_id") is None:
-            continue  # not linked (gray): nothing to bind
+        if policy is None or policy.get("company_id") is None or not binds_inventory(policy):
+            continue  # not linked (gray), or its link is paused: nothing to bind
         agentid = str(device.get("agentid") or "")
         if policy.get("error"):
             failed_links.append(_failed(device, policy, policy["error"]))
@@ -219,6 +242,11 @@ def plan_binding(
         if agentid:
             companies_of_agent[agentid].add(int(policy["company_id"]))
             policies_of_agent[agentid].append(str(policy["policy_id"]))
+    # A linked company whose policies have no device any more is planned too: its devices left.
+    for policy in policies:
+        company_id = policy.get("company_id")
+        if company_id is not None and not policy.get("error") and scope.holds(int(company_id)):
+            devices_by_company.setdefault(int(company_id), [])
 
     conflicted = {agent: ids for agent, ids in companies_of_agent.items() if len(ids) > 1}
     names = {int(p["company_id"]): p.get("company_name") or "" for p in policies if p.get("company_id")}
@@ -231,11 +259,13 @@ def plan_binding(
             configurations[company_id],
             settings,
             company_name=names.get(company_id, ""),
+            deactivate=scope.holds(company_id) and company_id not in held,
+            sites=sites,
         )
         plan.plans.append(_fail_conflicts(company_plan, conflicted, policies_of_agent, names))
     if failed_links:
         plan.plans.append(CompanyPlan(0, "(invalid links)", tuple(failed_links)))
-    if sweep_orphans:
+    if sweep_orphans and scope.all_policies:
         linked = {int(p["company_id"]) for p in policies if p.get("company_id") is not None}
         plan.plans.extend(
             plan_orphans(
@@ -352,13 +382,16 @@ def bind_all(
     policies: Sequence[Mapping[str, Any]],
     devices: Iterable[Mapping[str, Any]],
     *,
+    scope: Scope | None = None,
     dry_run: bool = False,
     concurrency: int = 8,
-    sweep_orphans: bool = True,
 ) -> tuple[BindingPlan, list[DeviceResult]]:
     """Plan and apply in one go (the one-task sync). Planning reads fresh state, so a retry of
-    the task writes only what is still pending."""
-    plan = plan_binding(cw, settings, policies, devices, sweep_orphans=sweep_orphans)
+    the task writes only what is still pending.
+
+    :param scope: the companies whose complete device set ``devices`` is (see :class:`Scope`).
+    """
+    plan = plan_binding(cw, settings, policies, devices, scope=scope)
     results = plan.results_without_write()
     if dry_run:
         return plan, results

@@ -16,8 +16,8 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_connectwise.core.apply import DeviceResult
-from airflow_provider_connectwise.core.binding import pending, render_binding_table
-from airflow_provider_connectwise.core.planning import DeviceAction, render_plan
+from airflow_provider_connectwise.core.binding import new_failures, pending, render_binding_table, retryable
+from airflow_provider_connectwise.core.planning import DeviceAction, Scope, render_plan
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import DEFAULT_REQUESTS_PER_MINUTE, ConnectWiseHook
@@ -27,6 +27,7 @@ from airflow_provider_connectwise.integration.binding import (
     apply_batch,
     bind_all,
     binding_report,
+    binds_inventory,
     fetch_policy_devices,
     list_policy_links,
     plan_binding,
@@ -78,7 +79,9 @@ class ConnectWiseListPolicyLinksOperator(_BindingOperator):
     """List the MDM's policies with the ConnectWise company each is linked to.
 
     Returns the linked policies (the device fetch maps over them); the policies that are not
-    linked (the seed's gray icon) go to XCom ``not_linked``.
+    linked (the seed's gray icon) go to XCom ``not_linked``, and the run's :class:`Scope` to XCom
+    ``scope``: every company when every policy was listed, none when only some were (so a plan of
+    some policies never deactivates another company's configurations).
 
     :param settings: the validated settings (``ConnectWiseValidateSettingsOperator``'s XCom).
     :param policy_ids: only these policies (templated; default all).
@@ -105,6 +108,7 @@ class ConnectWiseListPolicyLinksOperator(_BindingOperator):
                 else "not linked",
             )
         context["ti"].xcom_push(key="not_linked", value=[p for p in policies if p["company_id"] is None])
+        context["ti"].xcom_push(key="scope", value=Scope(all_policies=not self.policy_ids).to_dict())
         return linked
 
 
@@ -127,6 +131,9 @@ class AddigyFetchDevicesOperator(_BindingOperator):
     def execute(self, context: Any) -> list[dict[str, Any]]:
         policy = _mapping(self.policy)
         context["connectwise_policy"] = f"{policy.get('name') or policy['policy_id']}"
+        if not binds_inventory(policy):
+            self.log.info("policy %s: link is %s; devices not read", policy.get("name"), policy.get("mode"))
+            return []
         devices = fetch_policy_devices(self.addigy, self.resolved_settings(), policy)
         self.log.info("policy %s: %d devices", policy.get("name") or policy["policy_id"], len(devices))
         return devices
@@ -142,26 +149,34 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
     :param settings: the validated settings.
     :param policies: the linked policies ``ConnectWiseListPolicyLinksOperator`` returns (templated).
     :param devices: device records of those policies, a list per policy or one flat list (templated).
+    :param scope: the companies whose complete device set the run holds (``ConnectWiseListPolicyLinksOperator``'s
+        XCom ``scope``, templated); without it nothing is deactivated.
     :param batch_size: devices per mapped apply task.
     :param dry_run: plan only.
-    :param sweep_orphans: also deactivate our configurations in companies no longer linked.
+    :param sweep_orphans: with a scope of every policy, also deactivate our configurations in
+        companies no longer linked.
     """
 
-    template_fields: Sequence[str] = ("settings", "policies", "devices", "dry_run")
+    template_fields: Sequence[str] = ("settings", "policies", "devices", "scope", "dry_run")
 
     def __init__(
         self,
         *,
         policies: Any,
         devices: Any,
+        scope: Any = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
         dry_run: bool | str = False,
         sweep_orphans: bool = True,
         **kwargs: Any,
     ) -> None:
+        # With no linked policy the mapped device fetch expands to nothing (skipped): still plan,
+        # so that the configurations of devices that left are deactivated.
+        kwargs.setdefault("trigger_rule", "none_failed")
         super().__init__(**kwargs)
         self.policies = policies
         self.devices = devices
+        self.scope = scope
         self.batch_size = batch_size
         self.dry_run = dry_run
         self.sweep_orphans = sweep_orphans
@@ -173,6 +188,7 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
             self.resolved_settings(),
             policies,
             _flatten(self.devices),
+            scope=Scope.from_dict(_mapping(self.scope) if self.scope else None),
             batch_size=self.batch_size,
             sweep_orphans=self.sweep_orphans,
         )
@@ -194,9 +210,11 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
 class ConnectWiseApplyBindingOperator(_BindingOperator):
     """Write one batch of the plan (create, update, activate, deactivate configurations).
 
-    Meant to be mapped over the plan's batches. A try that leaves devices not linked fails with
-    a summary, so Airflow retries it; the next try re-reads ConnectWise and writes only for the
-    devices still pending (the seed's "Retry Pending"; clearing the task does the same).
+    Meant to be mapped over the plan's batches. A try that leaves devices not linked for a reason a
+    retry can cure (network, 5xx, 429) fails with a summary, so Airflow retries it; the next try
+    re-reads ConnectWise and writes only for the devices still pending (the seed's "Retry Pending";
+    clearing the task does the same). A device ConnectWise refuses does not burn retries: the
+    report task names it.
 
     :param batch: one batch of ``ConnectWisePlanBindingOperator``'s ``batches``.
     :param settings: the validated settings (optional: they carry the codebase, saving a request).
@@ -221,7 +239,7 @@ class ConnectWiseApplyBindingOperator(_BindingOperator):
         records = [r.to_dict() for r in results]
         ti.xcom_push(key=RESULTS_XCOM_KEY, value=records)
         self.log.info("%s\n%s", batch.get("label", ""), render_binding_table(results))
-        left = pending(results)
+        left = retryable(results)
         if left:
             raise AirflowException(_pending_summary(left, len(results)))
         return records
@@ -231,8 +249,10 @@ class ConnectWiseBindingReportOperator(_BindingOperator):
     """Put the Devices Binding together: every device's state, each policy's link status.
 
     Reads the plan and what every apply task recorded (also from tasks whose last try failed),
-    logs the binding table and the icons, records it under XCom ``connectwise_binding`` for the
-    Airflow UI page, and fails when a device is not linked (the seed's red icon).
+    logs the binding table and the icons, and records it under XCom ``connectwise_binding`` for the
+    Airflow UI page. It fails when a device is left unlinked for a reason a retry could cure, or
+    when a device newly fails for good (bad data, refused by ConnectWise); a device that fails the
+    same way as in the previous record stays red on the page without failing every later run.
 
     :param plan: ``ConnectWisePlanBindingOperator``'s XCom ``plan`` (templated).
     :param batches: its batches (to notice a batch that was never applied; templated).
@@ -288,11 +308,22 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
     :param company: link ``policy`` to this company for this run (id or identifier, templated).
     :param devices: device records from an upstream task instead of Addigy (templated).
     :param policies: the policies of those devices, ``[{policy_id, name, company_id}]`` (templated).
+    :param complete_companies: with ``devices``: they are every device of every policy linked to
+        those companies, so configurations of the companies' other devices are deactivated.
+        Default ``False``: devices from elsewhere are created and updated, nothing is deactivated.
     :param dry_run: plan and log, write nothing (templated).
     :param concurrency: simultaneous writes.
     """
 
-    template_fields: Sequence[str] = ("settings", "policy", "company", "devices", "policies", "dry_run")
+    template_fields: Sequence[str] = (
+        "settings",
+        "policy",
+        "company",
+        "devices",
+        "policies",
+        "complete_companies",
+        "dry_run",
+    )
 
     def __init__(
         self,
@@ -301,6 +332,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         company: int | str | None = None,
         devices: Any = None,
         policies: Any = None,
+        complete_companies: bool | str = False,
         dry_run: bool | str = False,
         concurrency: int = 8,
         **kwargs: Any,
@@ -310,6 +342,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         self.company = company
         self.devices = devices
         self.policies = policies
+        self.complete_companies = complete_companies
         self.dry_run = dry_run
         self.concurrency = concurrency
 
@@ -318,6 +351,9 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         if self.devices is not None:
             policies = [dict(p) for p in _list(self.policies)]
             devices = _flatten(self.devices)
+            scope = Scope(
+                companies=_linked_companies(policies) if _truthy(self.complete_companies) else frozenset()
+            )
         else:
             try:
                 policies, devices = policies_and_devices(
@@ -325,15 +361,17 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
                 )
             except PolicyChoiceError as exc:
                 raise AirflowFailException(str(exc)) from None
+            # One policy: every policy linked to its company was read, so that company is whole.
+            scope = Scope(companies=_linked_companies(policies)) if self.policy else Scope(all_policies=True)
         dry_run = _truthy(self.dry_run)
         plan, results = bind_all(
             self.connectwise,
             settings,
             policies,
             devices,
+            scope=scope,
             dry_run=dry_run,
             concurrency=self.concurrency,
-            sweep_orphans=not self.policy,
         )
         if dry_run:
             for company_plan in plan.plans:
@@ -342,8 +380,17 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         return _finish(self, context, record)
 
 
+def _linked_companies(policies: Iterable[Mapping[str, Any]]) -> frozenset[int]:
+    return frozenset(int(p["company_id"]) for p in policies if p.get("company_id") is not None)
+
+
 def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[str, Any]:
-    """Log the binding, record it for the UI page, fail when a device is not linked."""
+    """Log the binding, record it for the UI page; fail when a retry may help, or on a new lasting failure.
+
+    A transient failure raises ``AirflowException`` (the task's retries are Retry Pending); a device
+    that newly fails for good raises ``AirflowFailException`` once (no retry can cure it); one that
+    fails exactly as in the previous record is only logged, so bad data does not keep a DAG red.
+    """
     task.log.info("Devices Binding\n%s", render_binding_table(record["results"]))
     for policy in record["report"]["policies"]:
         task.log.info(
@@ -353,15 +400,37 @@ def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[st
             policy["icon"],
             ", ".join(f"{k} {v}" for k, v in policy["states"].items()),
         )
-    context["ti"].xcom_push(key=BINDING_XCOM_KEY, value=record)
-    left = pending(record["results"])
-    if left and not record["dry_run"]:
-        raise AirflowFailException(_pending_summary(left, len(record["results"])))
+    ti = context["ti"]
+    # The latest record of an earlier run of this task (this run's own is pushed below).
+    previous = ti.xcom_pull(
+        task_ids=task.task_id, key=BINDING_XCOM_KEY, include_prior_dates=True, map_indexes=-1, default=None
+    )
+    ti.xcom_push(key=BINDING_XCOM_KEY, value=record)
+    if record["dry_run"]:
+        return record["report"]
+    results = record["results"]
+    left = retryable(results)
+    if left:
+        raise AirflowException(_pending_summary(left, len(results)))
+    new = new_failures(results, (previous or {}).get("results", []) if isinstance(previous, Mapping) else [])
+    if new:
+        raise AirflowFailException(
+            _pending_summary(new, len(results), head="newly failed; a retry cannot cure them, fix the data")
+        )
+    known = pending(results)
+    if known:
+        task.log.warning(
+            "%d devices still fail as in the previous run (shown on the ConnectWise page):\n%s",
+            len(known),
+            "\n".join(f"  {r.device_name} ({r.agentid}): {r.error}" for r in known[:20]),
+        )
     return record["report"]
 
 
-def _pending_summary(left: Sequence[DeviceResult], total: int) -> str:
-    lines = [f"{len(left)} of {total} devices are not linked; Retry Pending writes only these:"]
+def _pending_summary(
+    left: Sequence[DeviceResult], total: int, *, head: str = "are not linked; Retry Pending writes only these"
+) -> str:
+    lines = [f"{len(left)} of {total} devices {head}:"]
     lines += [f"  {r.device_name} ({r.agentid}): {r.error}" for r in left[:20]]
     if len(left) > 20:
         lines.append(f"  … and {len(left) - 20} more (see the binding table above)")
@@ -388,6 +457,7 @@ def _never_applied(
                         "failed",
                         f"not applied: the apply task of {batch.get('label', 'its batch')} recorded no result",
                         action.warnings,
+                        transient=True,
                     )
                 )
     return missing

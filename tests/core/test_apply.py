@@ -185,6 +185,7 @@ def test_device_result_round_trip_and_shape():
         "state": "linked",
         "error": None,
         "warnings": [],
+        "transient": False,
     }
     assert DeviceResult.from_dict(data) == result
     with pytest.raises(ValueError, match="not a device result"):

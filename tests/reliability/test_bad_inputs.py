@@ -44,6 +44,7 @@ import requests_mock
 
 from airflow_provider_connectwise.core.apply import DeviceResult
 from airflow_provider_connectwise.core.binding import pending
+from airflow_provider_connectwise.core.planning import Scope
 from airflow_provider_connectwise.core.settings import SettingsError
 from airflow_provider_connectwise.core.tickets import TicketInputError
 from airflow_provider_connectwise.exceptions import (
@@ -113,7 +114,7 @@ class Env:
         policies = list_policy_links(self.addigy, self.cw, self.settings)
         linked = [p for p in policies if p["company_id"] is not None]
         devices = [d for p in linked for d in fetch_policy_devices(self.addigy, self.settings, p)]
-        return bind_all(self.cw, self.settings, linked, [*devices, *extra])[1]
+        return bind_all(self.cw, self.settings, linked, [*devices, *extra], scope=Scope(all_policies=True))[1]
 
     def configurations(self) -> dict[int, dict[str, Any]]:
         return {c["id"]: c for c in self.sb.state.connectwise.find("configurations")}

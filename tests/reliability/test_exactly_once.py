@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_connectwise.core.binding import pending
+from airflow_provider_connectwise.core.planning import Scope
 from airflow_provider_connectwise.exceptions import ConnectWiseServerError
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
@@ -44,7 +45,7 @@ def flows(sandbox, point_airflow_at, monkeypatch):
 def plan(cw, addigy, settings):
     policies = [p for p in list_policy_links(addigy, cw, settings) if p["company_id"] is not None]
     devices = [d for p in policies for d in fetch_policy_devices(addigy, settings, p)]
-    return plan_binding(cw, settings, policies, devices)
+    return plan_binding(cw, settings, policies, devices, scope=Scope(all_policies=True))
 
 
 def configurations_of(sb, agentid: str) -> list[dict]:

@@ -50,6 +50,7 @@ import pytest
 
 from airflow_provider_connectwise.core.binding import pending
 from airflow_provider_connectwise.core.mapping import map_device
+from airflow_provider_connectwise.core.planning import Scope
 from airflow_provider_connectwise.exceptions import ApiError
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
@@ -287,7 +288,10 @@ class Flows:
                 lambda policy=policy: fetch_policy_devices(self.addigy, self.settings, policy),
             )
         ]
-        plan = self.as_task("plan_binding", lambda: plan_binding(self.cw, self.settings, linked, devices))
+        plan = self.as_task(
+            "plan_binding",
+            lambda: plan_binding(self.cw, self.settings, linked, devices, scope=Scope(all_policies=True)),
+        )
         results = plan.results_without_write()
         for batch in plan.batches:
             results += self.apply(batch)
