@@ -10,8 +10,10 @@ from airflow_provider_connectwise.core.binding import (
     LinkedPolicy,
     LinkStatus,
     link_status,
+    new_failures,
     pending,
     render_binding_table,
+    retryable,
     summarise,
 )
 
@@ -149,3 +151,23 @@ def test_table_shows_errors_in_full_and_totals():
 def test_linked_policy_needs_an_id():
     with pytest.raises(ValueError, match="policy_id"):
         LinkedPolicy.from_dict({"name": "x"})
+
+
+def test_only_transient_failures_are_retried():
+    refused = DeviceResult("a1", "Mac", ("pol-1",), ACME, "create", None, "failed", "400 refused")
+    lost = DeviceResult("a2", "Mac", ("pol-1",), ACME, "create", None, "failed", "reset", transient=True)
+    linked = result("a3", "linked")
+    assert retryable([refused, lost, linked]) == [lost]
+    assert retryable([r.to_dict() for r in (refused, lost)]) == [lost]
+
+
+def test_a_lasting_failure_is_new_once():
+    refused = DeviceResult("a1", "Mac", ("pol-1",), ACME, "create", None, "failed", "400 refused")
+    assert new_failures([refused], []) == [refused]
+    assert new_failures([refused], [refused.to_dict()]) == []
+    other_error = DeviceResult("a1", "Mac", ("pol-1",), ACME, "create", None, "failed", "name too long")
+    assert new_failures([other_error], [refused]) == [other_error]  # failing differently is news
+    moved = DeviceResult("a1", "Mac", ("pol-9",), BETA, "create", None, "failed", "400 refused")
+    assert new_failures([moved], [refused]) == [moved]
+    lost = DeviceResult("a2", "Mac", ("pol-1",), ACME, "create", None, "failed", "reset", transient=True)
+    assert new_failures([lost], []) == []  # transient ones are retried, not reported as lasting

@@ -10,6 +10,7 @@ from airflow_provider_connectwise.core.planning import (
     Batch,
     CompanyPlan,
     DeviceAction,
+    Scope,
     index_configurations,
     is_owned,
     plan_company,
@@ -564,3 +565,33 @@ class TestCutBatches:
         assert [len(b.actions) for b in even] == [250] * 4
         with pytest.raises(ValueError, match="at least 1"):
             cut_batches(self.plans({1: 1}), size=0)
+
+
+class TestScope:
+    def test_a_run_that_does_not_hold_the_company_deactivates_nothing_and_says_so(self):
+        ours = configuration(7, A2)
+        held = plan([device(A1)], [ours])
+        assert [a.action for a in held.actions] == ["create", "deactivate"]
+        partial = plan([device(A1)], [ours], deactivate=False)
+        assert [a.action for a in partial.actions] == ["create"]
+        assert any("1 configurations of devices not in this run" in w for w in partial.warnings)
+
+    def test_scope_round_trips_and_junk_is_the_empty_scope(self):
+        scope = Scope(companies=frozenset({ACME, BETA}))
+        assert Scope.from_dict(json.loads(json.dumps(scope.to_dict()))) == scope
+        assert scope.holds(ACME) and not scope.holds(999)
+        assert Scope(all_policies=True).holds(999)
+        for junk in (None, [], "all", {"all_policies": "yes", "companies": ["1", True, None]}):
+            assert Scope.from_dict(junk) == Scope()
+            assert not Scope.from_dict(junk).holds(1)
+
+    def test_a_policy_site_is_written_on_create_and_kept_in_sync(self):
+        (create,) = plan([device(A1)], sites={"pol-1": 31}).actions
+        assert create.desired["site"] == {"id": 31}
+        existing = {**in_sync(A1, 7), "site": {"id": 30}}
+        (update,) = plan([device(A1)], [existing], sites={"pol-1": 31}).actions
+        assert (update.action, update.changes) == ("update", {"site": {"id": 31}})
+        (same,) = plan([device(A1)], [{**existing, "site": {"id": 31}}], sites={"pol-1": 31}).actions
+        assert same.action == "none"
+        (no_site,) = plan([device(A1)], [existing]).actions
+        assert no_site.action == "none"  # a site set in ConnectWise is not ours to clear
