@@ -50,8 +50,8 @@ class TaskInstance:
     def xcom_push(self, key: str, value: Any) -> None:
         self.store[(self.task_id, key)].append(_roundtrip(value))
 
-    def xcom_pull(self, task_ids: str, key: str = "return_value", default: Any = None) -> Any:
-        # A mapped task's XCom reads as one value per map index.
+    def xcom_pull(self, task_ids: str, key: str = "return_value", default: Any = None, **_: Any) -> Any:
+        # A mapped task's XCom reads as one value per map index (a benchmark run has no prior runs).
         return self.store.get((task_ids, key)) or default
 
 
