@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Tests and the demo keep Airflow's metadata DB and logs inside the checkout.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
-.PHONY: venv test lint demo bench sandbox browser screenshot ui-demo clean constraints
+.PHONY: venv test lint demo bench soak sandbox browser screenshot ui-demo clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ demo: venv
 
 bench: venv
 	$(BIN)/python bench/binding.py
+
+# The long, random profile of the model-based binding test, then the fault soak.
+soak: venv
+	CONNECTWISE_MODEL_PROFILE=soak $(BIN)/pytest -q -p no:randomly tests/reliability/test_binding_model.py tests/reliability/test_fault_soak.py
 
 sandbox: venv
 	$(BIN)/python -m airflow_provider_connectwise.sandbox --port 8765 --seed demo
