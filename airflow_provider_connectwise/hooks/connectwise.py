@@ -352,7 +352,9 @@ class ConnectWiseHook(BaseHook):
         needle = text.strip()
         if needle:
             try:
-                condition = condition & (Field("name").contains(needle) | Field("identifier").contains(needle))
+                condition = condition & (
+                    Field("name").contains(needle) | Field("identifier").contains(needle)
+                )
             except UnsafeConditionValue:
                 folded = needle.casefold()
                 keep = lambda c: any(  # noqa: E731

@@ -84,7 +84,7 @@ def _entry(policy_id: str, raw: Any) -> StoredLink:
     if not isinstance(raw, Mapping):
         raise ValueError(f"must be an object with company_id, got {type(raw).__name__}")
     company_id = _positive_int(raw.get("company_id"), "company_id")
-    assert company_id is not None  # noqa: S101 - not optional
+    assert company_id is not None
     return StoredLink(
         policy_id=policy_id,
         company_id=company_id,
@@ -190,3 +190,52 @@ def write_links(session: Any, links: Mapping[str, StoredLink]) -> None:
     from airflow.models.variable import Variable
 
     Variable.set(VARIABLE_KEY, dump_links(links), description=_DESCRIPTION, session=session)
+
+
+# --- the manual sync's ``company`` -------------------------------------------------------------
+
+
+class LinkChoiceError(ValueError):
+    """A link cannot be made: unknown policy, unknown company, or the settings link it elsewhere."""
+
+
+def link_for_run(
+    addigy: Any, cw: Any, settings: Any, policy: str, company: int | str, *, by: str
+) -> StoredLink:
+    """The link a manual sync's ``policy`` + ``company`` ask for, checked (not yet stored).
+
+    The policy is named by id or by name (trimmed, case-insensitive, when no other policy has it).
+
+    :param addigy: the MDM hook (lists the policies).
+    :param cw: the ConnectWise hook (checks the company).
+    :param settings: resolved settings: an explicit ``policy_links`` entry to another company wins
+        over any link made in Airflow, so such a request is refused rather than silently ignored.
+    :param policy: the policy id or name.
+    :param company: the company id or identifier.
+    :param by: who asks (recorded as ``linked_by``).
+    :raises LinkChoiceError: naming what is wrong.
+    """
+    from airflow_provider_connectwise.core.tickets import TicketInputError
+    from airflow_provider_connectwise.integration.tickets import resolve_company
+
+    policies = addigy.list_policies()
+    wanted = str(policy).strip()
+    chosen = [p for p in policies if str(p.get("policyId") or "") == wanted] or [
+        p for p in policies if str(p.get("name") or "").strip().casefold() == wanted.casefold()
+    ]
+    if len(chosen) != 1:
+        names = ", ".join(sorted(repr(str(p.get("name") or p.get("policyId"))) for p in policies))
+        why = "is the name of several policies: give its id" if chosen else "does not exist in the MDM"
+        raise LinkChoiceError(f"policy {wanted!r} {why}; policies: {names}")
+    policy_id = str(chosen[0].get("policyId"))
+    try:
+        company_id = resolve_company(cw, company)
+    except TicketInputError as exc:
+        raise LinkChoiceError(str(exc)) from None
+    explicit = settings.explicit_link(policy_id)
+    if explicit is not None and explicit.company_id != company_id:
+        raise LinkChoiceError(
+            f"policy {wanted!r} is linked to company {explicit.company_identifier or explicit.company_id} by the "
+            "settings' policy_links, which win over links made in Airflow: change the settings document"
+        )
+    return StoredLink(policy_id, company_id, linked_by=by[:200], linked_at=now_iso())

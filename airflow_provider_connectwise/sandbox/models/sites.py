@@ -87,7 +87,9 @@ def add_site(backend: Any, company_id: int, name: str, **fields: Any) -> Record:
     :param name: the site's name (ConnectWise allows 50 characters).
     """
     _require_company(backend, company_id)
-    return backend.insert(SITES.key, {"name": name, "company": {"id": company_id}, "inactiveFlag": False, **fields})
+    return backend.insert(
+        SITES.key, {"name": name, "company": {"id": company_id}, "inactiveFlag": False, **fields}
+    )
 
 
 def seed_demo_sites(backend: Any, companies: dict[str, int]) -> dict[str, int]:
