@@ -51,7 +51,7 @@ def test_company_search_active_only_by_name_or_identifier(airflow_env, hooks):
     # a quote cannot be put in a condition: matched here over the safe query, never sent raw
     assert cw.search_companies('Acme "Corp') == []
     sent = [e.get("query", "") for e in sb.request_log() if "companies" in str(e.get("path", ""))]
-    assert not any('"Corp' in json.dumps(q) for q in sent)
+    assert sent and not any('"Corp' in json.dumps(q) for q in sent)
 
 
 def test_company_sites(airflow_env, hooks):
