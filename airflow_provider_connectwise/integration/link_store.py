@@ -107,7 +107,7 @@ def parse_links(raw: Any) -> tuple[dict[str, StoredLink], dict[str, str]]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             return {}, {"": f"Variable {VARIABLE_KEY} is not JSON ({exc.msg}); no stored link is used"}
     if not isinstance(raw, Mapping):
         return {}, {"": f"Variable {VARIABLE_KEY} must be a JSON object of policy id -> link"}

@@ -336,10 +336,10 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
             policies = [dict(p) for p in _list(self.policies)]
             devices = _flatten(self.devices)
         else:
-            company = self._save_company_link(context, settings)
+            policy, company = self._save_company_link(context, settings)
             try:
                 policies, devices = policies_and_devices(
-                    self.addigy, self.connectwise, settings, policy=self.policy or None, company=company
+                    self.addigy, self.connectwise, settings, policy=policy, company=company
                 )
             except PolicyChoiceError as exc:
                 raise AirflowFailException(str(exc)) from None
@@ -359,11 +359,14 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         record = binding_report(self.connectwise, policies, results, dry_run=dry_run)
         return _finish(self, context, record)
 
-    def _save_company_link(self, context: Any, settings: ResolvedSettings) -> int | str | None:
+    def _save_company_link(self, context: Any, settings: ResolvedSettings) -> tuple[str | None, int | None]:
         """Save ``company`` as the policy's link (Variable ``connectwise_policy_links``), so the
-        next scheduled run keeps what this run creates; a dry run only says it would."""
+        next scheduled run keeps what this run creates; a dry run only says it would.
+
+        Returns the policy and the company to sync with (the company only for a dry run: a saved
+        link applies by itself)."""
         if not self.policy or self.company in (None, ""):
-            return None
+            return self.policy or None, None
         run = context.get("run_id") or ""
         try:
             link = link_for_run(
@@ -383,7 +386,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
                 link.company_id,
                 VARIABLE_KEY,
             )
-            return link.company_id
+            return link.policy_id, link.company_id
         save_link(link)
         self.log.info(
             "linked policy %s to company %s in Variable %s: every later run keeps this link "
@@ -392,7 +395,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
             link.company_id,
             VARIABLE_KEY,
         )
-        return None  # the stored link now applies
+        return link.policy_id, None  # the stored link now applies
 
 
 def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[str, Any]:

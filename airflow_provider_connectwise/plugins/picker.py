@@ -45,8 +45,8 @@ def read(what: str, call: Any, *args: Any, **kwargs: Any) -> Any:
 
 def company_json(company: dict[str, Any]) -> dict[str, Any]:
     """What the picker shows of a company (untrusted values made text)."""
-    types = company.get("types") if isinstance(company.get("types"), list) else []
-    status_ = company.get("status") if isinstance(company.get("status"), dict) else {}
+    types: list[Any] = company["types"] if isinstance(company.get("types"), list) else []
+    status_: dict[str, Any] = company["status"] if isinstance(company.get("status"), dict) else {}
     return {
         "id": company.get("id"),
         "identifier": str(company.get("identifier") or ""),

@@ -75,7 +75,8 @@ def readable_binding_dags(user: BaseUser, session: Session) -> tuple[list[str], 
     :param user: Airflow's user.
     :param session: a metadata DB session.
     """
-    readable, hidden = [], []
+    readable: list[str] = []
+    hidden: list[str] = []
     for dag_id in binding_dags(session):
         (readable if may_read(user, dag_id) else hidden).append(dag_id)
     if not readable:

@@ -157,7 +157,8 @@ def test_manual_sync_company_is_saved_and_the_next_run_keeps_it(airflow_env):
     assert task_states(dry)["sync_devices"] == ["success"]
     assert lab not in _stored_links()  # a dry run saves nothing
 
-    run = run_dag("connectwise_manual_sync", {"policy": lab, "company": "Initech", "dry_run": False})
+    # the policy may be named (trimmed, any case): the link is saved under its id
+    run = run_dag("connectwise_manual_sync", {"policy": " lab macs ", "company": "Initech", "dry_run": False})
     assert task_states(run)["sync_devices"] == ["success"]
     link = _stored_links()[lab]
     assert (link.company_id, link.mode) == (initech, "all")

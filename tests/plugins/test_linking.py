@@ -269,3 +269,17 @@ def test_records_of_any_dag_that_uses_the_binding_operators_appear(linking, make
     assert f"/connectwise/runs/my_own_binding/{quote(run.run_id, safe='')}" in html
     run_page = client.get(f"/connectwise/runs/my_own_binding/{quote(run.run_id, safe='')}", headers=HTML)
     assert run_page.status_code == 200 and "Dry run" in run_page.text
+
+
+def test_per_device_warnings_show_in_the_binding_table(linking, make_client):
+    acme = linking.demo.policies["Acme Workstations"]
+    warned = [r for r in linking.demo.record["results"] if r.get("warnings") and acme in r["policy_ids"]]
+    assert warned, "the demo has devices with warnings"
+    html = make_client("ADMIN").get(policy_url(acme), headers=HTML).text
+    for result in warned:
+        row = re.search(rf'<tr class="cw-row--\w+" data-agentid="{result["agentid"]}">(.*?)</tr>', html, re.S)
+        assert row is not None
+        n = len(result["warnings"])
+        assert f"{n} warning{'s' if n != 1 else ''}" in row.group(1)
+        for warning in result["warnings"]:
+            assert warning.replace("'", "&#39;") in row.group(1)
