@@ -1,8 +1,8 @@
 """Manual sync from the Airflow UI: *Trigger DAG w/ config*, pick a policy (and a company), or dry-run.
 
 Syncing a policy reconciles its ConnectWise company with every policy linked to it. Leave
-``policy`` empty to sync everything. ``company`` links the policy to that company for this run
-(the seed's Setup steps 3-6: choose the ConnectWise organization, save).
+``policy`` empty to sync everything. ``company`` links the policy to that company and saves the link
+(Variable ``connectwise_policy_links``), so every later run keeps it (the seed's Setup steps 3-6).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
     field_validator,
 )
@@ -55,6 +56,7 @@ from airflow_provider_connectwise.core.catalogue import (
     ConfigurationType,
     NameOrId,
 )
+from airflow_provider_connectwise.core.links import DEFAULT_MODE, parse_mode
 from airflow_provider_connectwise.core.mapping import (
     DEFAULT_FIELD_MAPPING,
     DEFAULT_MANAGEMENT_LINK_TEMPLATE,
@@ -179,12 +181,24 @@ class PolicyLink(_Section):
 
     policy: Annotated[str, Field(min_length=1, description="MDM policy id.")]
     company: NameOrId = Field(description="ConnectWise company identifier or id.")
+    site: Annotated[StrictInt, Field(gt=0)] | None = Field(
+        default=None, description="A site of the company (its id) that the policy's configurations carry."
+    )
+    mode: str = Field(
+        default=DEFAULT_MODE,
+        description="all (default), inventory (configurations only), tickets (tickets only) or paused.",
+    )
 
     @field_validator("policy", mode="before")
     @classmethod
     def _policy_text(cls, value: Any) -> Any:
         value = _policy_id(value)
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _mode(cls, value: Any) -> str:
+        return parse_mode(value)
 
 
 def _fact_identifier(value: Any) -> Any:
@@ -470,6 +484,9 @@ class ResolvedPolicyLink:
     company_id: int
     company_identifier: str = ""
     company_name: str = ""
+    #: a site of the company (checked to be the company's when the links are listed)
+    site_id: int | None = None
+    mode: str = DEFAULT_MODE
 
 
 def _mdm_company_id(value: Any) -> int | None:
@@ -504,6 +521,13 @@ class ResolvedSettings:
     default_type_name: str = ""
     #: things that work but deserve a look (logged by the caller)
     warnings: tuple[str, ...] = ()
+
+    def explicit_link(self, policy_id: str) -> ResolvedPolicyLink | None:
+        """The settings' own ``policy_links`` entry for a policy (``None`` when there is none).
+
+        :param policy_id: the MDM policy id.
+        """
+        return next((link for link in self.policy_links if link.policy_id == str(policy_id)), None)
 
     def company_for_policy(self, policy_id: str, mdm_company_id: Any = None) -> int | None:
         """Return the ConnectWise company id a policy is linked to, ``None`` when it is not linked.
@@ -844,7 +868,9 @@ class _Resolver:
             if earlier is None:
                 resolved[link.policy] = (
                     index,
-                    ResolvedPolicyLink(link.policy, company.id, company.identifier, company.name),
+                    ResolvedPolicyLink(
+                        link.policy, company.id, company.identifier, company.name, link.site, link.mode
+                    ),
                 )
         return tuple(entry for _, entry in resolved.values())
 

@@ -167,6 +167,20 @@ class AddigyHook(BaseHook):
             for device in self.iter_policy_devices(policy_id, fact_identifiers)
         ]
 
+    def count_policy_devices(self, policy_id: str) -> int | None:
+        """How many devices a policy has (``metadata.total`` of a one-device page; ``None`` if unknown).
+
+        :param policy_id: the policy.
+        """
+        body = {
+            "desired_fact_identifiers": [],
+            "page": 1,
+            "per_page": 1,
+            "query": {"policy_id": str(policy_id)},
+        }
+        total = ((self._post_query(self._org("devices"), body) or {}).get("metadata") or {}).get("total")
+        return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+
     def _pages(self, path: str, body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         page = 1
         while True:

@@ -326,6 +326,68 @@ class ConnectWiseHook(BaseHook):
         """One company by id."""
         return self._get(f"company/companies/{int(company_id)}")
 
+    # -- linking policies: company search and sites (the ConnectWise page) ---------------------
+
+    def search_companies(
+        self,
+        text: str = "",
+        *,
+        status: str | None = "Active",
+        company_type: str | None = None,
+        limit: int = 20,
+    ) -> list[dict[str, Any]]:
+        """Companies whose name or identifier contains ``text`` (the page's type-ahead), by name.
+
+        Deleted companies never match. ``name``, ``identifier``, ``status`` and ``deletedFlag``
+        are filtered by ConnectWise (``conditions``); the type is matched here over the streamed
+        pages, because ConnectWise filters its array ``types`` only through ``childConditions``.
+        Text that cannot be quoted safely is matched here too, over the safe query.
+
+        :param text: a fragment of the name or identifier (empty: every company).
+        :param status: only companies of this status name (``None``: any status).
+        :param company_type: only companies with a type of this name (``None``: any type).
+        :param limit: companies at most.
+        """
+        condition = Field("deletedFlag").eq(False)
+        keep: Callable[[dict[str, Any]], bool] = lambda c: True  # noqa: E731
+        needle = text.strip()
+        if needle:
+            try:
+                condition = condition & (
+                    Field("name").contains(needle) | Field("identifier").contains(needle)
+                )
+            except UnsafeConditionValue:
+                folded = needle.casefold()
+                keep = lambda c: any(  # noqa: E731
+                    folded in str(c.get(k) or "").casefold() for k in ("name", "identifier")
+                )
+        if status:
+            condition = condition & Field("status/name").eq(status)
+        wanted_type = (company_type or "").casefold()
+        params = {
+            "conditions": str(condition),
+            "fields": "id,identifier,name,status,types,deletedFlag",
+            "orderBy": "name asc",
+        }
+        found = []
+        pages = self.client.paginate(self._api("company/companies"), params, page_size=max(limit, 25))
+        for company in pages:
+            types = company.get("types") if isinstance(company.get("types"), list) else []
+            if wanted_type and wanted_type not in {str((t or {}).get("name", "")).casefold() for t in types}:
+                continue
+            if keep(company):
+                found.append(company)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def list_company_sites(self, company_id: int) -> list[dict[str, Any]]:
+        """Sites of a company (``GET /company/companies/{id}/sites``): ``id``, ``name``, ``inactiveFlag``.
+
+        :param company_id: the company.
+        """
+        return self._list(f"company/companies/{int(company_id)}/sites", fields="id,name,inactiveFlag")
+
     # -- configurations -----------------------------------------------------------------------
 
     def iter_configurations(

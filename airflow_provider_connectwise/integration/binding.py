@@ -17,6 +17,7 @@ from typing import Any
 from airflow_provider_connectwise.core.apply import DeviceResult, apply_actions, result_without_write
 from airflow_provider_connectwise.core.binding import BindingReport, LinkedPolicy, LinkStatus, summarise
 from airflow_provider_connectwise.core.conditions import Field, UnsafeConditionValue
+from airflow_provider_connectwise.core.links import DEFAULT_MODE
 from airflow_provider_connectwise.core.planning import (
     Batch,
     CompanyPlan,
@@ -31,11 +32,14 @@ from airflow_provider_connectwise.core.planning import (
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.link_store import StoredLink, read_links
 from airflow_provider_connectwise.integration.tickets import resolve_company
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 500
+#: what a policy dict says about its link, kept in the Devices Binding record for the page
+_LINK_KEYS = ("link_source", "mode", "site_id", "site_name", "device_count")
 #: apply tasks running at once (the DAG's max_active_tis_per_dagrun): batches come in a multiple
 DEFAULT_APPLY_SLOTS = 4
 
@@ -57,47 +61,116 @@ def list_policy_links(
     *,
     policy_ids: Iterable[str] = (),
     overrides: Mapping[str, int] | None = None,
+    stored: tuple[Mapping[str, StoredLink], Mapping[str, str]] | None = None,
+    count_unlinked: bool = False,
 ) -> list[dict[str, Any]]:
     """Every MDM policy with the ConnectWise company it is linked to (``None``: not linked).
 
-    A link to a company that does not exist or is deleted is kept with an ``error`` so that the
-    policy's devices fail with a message a person can act on.
+    Each policy dict carries ``policy_id``, ``name``, ``company_id``, ``company_name``,
+    ``site_id`` (``None`` when unset), ``mode`` (``all``, ``inventory``, ``tickets``, ``paused``),
+    ``link_source`` (``"settings"``, ``"airflow"``, ``"mdm"`` or ``None``) and ``error``. The
+    settings' ``policy_links`` win, then the links made in Airflow (Variable
+    ``connectwise_policy_links``), then the MDM's own record.
+
+    A link to a company that does not exist or is deleted, to a site that is not the company's,
+    or a stored link that cannot be read, is kept with an ``error`` so that the policy's devices
+    fail with a message a person can act on.
 
     :param addigy: the MDM hook.
-    :param cw: the ConnectWise hook (to name and check the linked companies).
+    :param cw: the ConnectWise hook (to name and check the linked companies and sites).
     :param settings: resolved settings (explicit links, ``use_mdm_links``).
     :param policy_ids: only these policies (default: all).
-    :param overrides: policy id -> company id links for this run only (manual sync).
+    :param overrides: policy id -> company id links for this run only (they act as stored links).
+    :param stored: the stored links and their errors (``link_store.parse_links``); default: read
+        the Variable now.
+    :param count_unlinked: also count each unlinked policy's devices (``device_count``, one small
+        MDM request per policy), so a gray policy does not show 0 devices.
     """
-    overrides = {str(k): int(v) for k, v in (overrides or {}).items()}
+    links, stored_errors = stored if stored is not None else read_links()
+    links = dict(links)
+    for policy_id, company_id in (overrides or {}).items():
+        links[str(policy_id)] = StoredLink(str(policy_id), int(company_id), linked_by="this run")
     policies = []
     for raw in addigy.list_policies(policy_ids):
         policy_id = str(raw.get("policyId") or raw.get("policy_id") or "")
         if not policy_id:
             continue
-        company_id = overrides.get(policy_id) or settings.company_for_policy(
-            policy_id, raw.get("connectwise_account_id")
-        )
-        policies.append(
-            {"policy_id": policy_id, "name": str(raw.get("name") or ""), "company_id": company_id}
-        )
+        policy = {
+            "policy_id": policy_id,
+            "name": str(raw.get("name") or ""),
+            **_link_of(policy_id, raw.get("connectwise_account_id"), settings, links),
+        }
+        if policy["link_source"] not in ("settings", "airflow") and policy_id in stored_errors:
+            policy["stored_error"] = stored_errors[policy_id]
+        if count_unlinked and policy["company_id"] is None:
+            policy["device_count"] = addigy.count_policy_devices(policy_id)
+        policies.append(policy)
+    if stored_errors.get(""):
+        log.warning("%s", stored_errors[""])
     return _name_companies(cw, policies)
+
+
+def _link_of(
+    policy_id: str, mdm_company: Any, settings: ResolvedSettings, links: Mapping[str, StoredLink]
+) -> dict[str, Any]:
+    explicit = settings.explicit_link(policy_id)
+    if explicit is not None:
+        return {
+            "company_id": explicit.company_id,
+            "site_id": explicit.site_id,
+            "mode": explicit.mode,
+            "link_source": "settings",
+        }
+    stored = links.get(policy_id)
+    if stored is not None:
+        return {
+            "company_id": stored.company_id,
+            "site_id": stored.site_id,
+            "mode": stored.mode,
+            "link_source": "airflow",
+        }
+    company_id = settings.company_for_policy(policy_id, mdm_company)
+    return {
+        "company_id": company_id,
+        "site_id": None,
+        "mode": DEFAULT_MODE,
+        "link_source": "mdm" if company_id is not None else None,
+    }
 
 
 def _name_companies(cw: ConnectWiseHook, policies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ids = sorted({p["company_id"] for p in policies if p["company_id"] is not None})
     companies = {c["id"]: c for c in cw.find_companies(ids=ids)} if ids else {}
+    sites: dict[int, dict[int, dict[str, Any]]] = {}
     for policy in policies:
         company_id = policy["company_id"]
         company = companies.get(company_id)
         policy["company_name"] = str((company or {}).get("identifier") or (company or {}).get("name") or "")
-        policy["error"] = None
+        policy["site_name"] = ""
+        policy["error"] = policy.pop("stored_error", None)
+        label = repr(policy["name"] or policy["policy_id"])
         if company_id is not None and (company is None or company.get("deletedFlag")):
             policy["error"] = (
-                f"policy {policy['name'] or policy['policy_id']!r} is linked to ConnectWise company id "
+                f"policy {label} is linked to ConnectWise company id "
                 f"{company_id}, which {'is deleted' if company else 'does not exist'}; link it to another company"
             )
+        elif company_id is not None and policy.get("site_id") is not None:
+            if company_id not in sites:
+                sites[company_id] = {s["id"]: s for s in cw.list_company_sites(company_id)}
+            site = sites[company_id].get(policy["site_id"])
+            if site is None:
+                policy["error"] = (
+                    f"policy {label}: site_id {policy['site_id']} is not a site of ConnectWise company "
+                    f"{policy['company_name'] or company_id}; choose one of its sites "
+                    f"({_site_choices(sites[company_id].values())})"
+                )
+            else:
+                policy["site_name"] = str(site.get("name") or "")
     return policies
+
+
+def _site_choices(sites: Iterable[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{site['id']} {site.get('name', '')}".strip() for site in sites) or "it has none"
 
 
 class PolicyChoiceError(ValueError):
@@ -436,6 +509,11 @@ def binding_report(
         "report": report.to_dict(),
         "results": [r.to_dict() for r in items],
         "policy_errors": {p["policy_id"]: p["error"] for p in policies if p.get("error")},
+        # how each policy is linked, for the page (source, site, mode; devices of a gray policy)
+        "policy_links": {
+            str(p["policy_id"]): {key: p.get(key) for key in _LINK_KEYS if p.get(key) is not None}
+            for p in policies
+        },
         "dry_run": dry_run,
         "configuration_url_template": cw.ui_url_template("ConfigFV"),
     }

@@ -33,6 +33,12 @@ from airflow_provider_connectwise.integration.binding import (
     plan_binding,
     policies_and_devices,
 )
+from airflow_provider_connectwise.integration.link_store import (
+    VARIABLE_KEY,
+    LinkChoiceError,
+    link_for_run,
+    save_link,
+)
 from airflow_provider_connectwise.operators.settings import codebase_of, resolved_settings
 
 #: XCom key of the Devices Binding record (read by the Airflow UI page).
@@ -95,21 +101,30 @@ class ConnectWiseListPolicyLinksOperator(_BindingOperator):
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
         policies = list_policy_links(
-            self.addigy, self.connectwise, self.resolved_settings(), policy_ids=self.policy_ids or ()
+            self.addigy,
+            self.connectwise,
+            self.resolved_settings(),
+            policy_ids=self.policy_ids or (),
+            count_unlinked=True,
         )
         linked = [p for p in policies if p["company_id"] is not None]
         for policy in policies:
-            self.log.info(
-                "policy %s (%s): %s",
-                policy["name"],
-                policy["policy_id"],
-                f"company {policy['company_name'] or policy['company_id']}"
-                if policy["company_id"]
-                else "not linked",
-            )
+            self.log.info("policy %s (%s): %s", policy["name"], policy["policy_id"], _describe_link(policy))
         context["ti"].xcom_push(key="not_linked", value=[p for p in policies if p["company_id"] is None])
         context["ti"].xcom_push(key="scope", value=Scope(all_policies=not self.policy_ids).to_dict())
         return linked
+
+
+def _describe_link(policy: Mapping[str, Any]) -> str:
+    if policy["company_id"] is None:
+        count = policy.get("device_count")
+        return "not linked" + (f" ({count} devices)" if count is not None else "")
+    site = f", site {policy.get('site_name') or policy['site_id']}" if policy.get("site_id") else ""
+    return (
+        f"company {policy['company_name'] or policy['company_id']}{site} "
+        f"(link from {policy.get('link_source')}, mode {policy.get('mode', 'all')})"
+        + (f"; {policy['error']}" if policy.get("error") else "")
+    )
 
 
 class AddigyFetchDevicesOperator(_BindingOperator):
@@ -305,7 +320,9 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
 
     :param settings: the validated settings.
     :param policy: sync only this policy's company (templated; default every linked policy).
-    :param company: link ``policy`` to this company for this run (id or identifier, templated).
+    :param company: link ``policy`` to this company (id or identifier, templated): the link is
+        saved in Variable ``connectwise_policy_links`` so every later run keeps it (a dry run
+        only says it would save it).
     :param devices: device records from an upstream task instead of Addigy (templated).
     :param policies: the policies of those devices, ``[{policy_id, name, company_id}]`` (templated).
     :param complete_companies: with ``devices``: they are every device of every policy linked to
@@ -355,9 +372,10 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
                 companies=_linked_companies(policies) if _truthy(self.complete_companies) else frozenset()
             )
         else:
+            policy, company = self._save_company_link(context, settings)
             try:
                 policies, devices = policies_and_devices(
-                    self.addigy, self.connectwise, settings, policy=self.policy or None, company=self.company
+                    self.addigy, self.connectwise, settings, policy=policy, company=company
                 )
             except PolicyChoiceError as exc:
                 raise AirflowFailException(str(exc)) from None
@@ -378,6 +396,44 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
                 self.log.info("DRY RUN for %s:\n%s", company_plan.company_name, render_plan(company_plan))
         record = binding_report(self.connectwise, policies, results, dry_run=dry_run)
         return _finish(self, context, record)
+
+    def _save_company_link(self, context: Any, settings: ResolvedSettings) -> tuple[str | None, int | None]:
+        """Save ``company`` as the policy's link (Variable ``connectwise_policy_links``), so the
+        next scheduled run keeps what this run creates; a dry run only says it would.
+
+        Returns the policy and the company to sync with (the company only for a dry run: a saved
+        link applies by itself)."""
+        if not self.policy or self.company in (None, ""):
+            return self.policy or None, None
+        run = context.get("run_id") or ""
+        try:
+            link = link_for_run(
+                self.addigy,
+                self.connectwise,
+                settings,
+                self.policy,
+                self.company,
+                by=f"{self.dag_id} run {run}",
+            )
+        except LinkChoiceError as exc:
+            raise AirflowFailException(str(exc)) from None
+        if _truthy(self.dry_run):
+            self.log.info(
+                "DRY RUN: would link policy %s to company %s in Variable %s (not saved)",
+                link.policy_id,
+                link.company_id,
+                VARIABLE_KEY,
+            )
+            return link.policy_id, link.company_id
+        save_link(link)
+        self.log.info(
+            "linked policy %s to company %s in Variable %s: every later run keeps this link "
+            "(unlink it on the ConnectWise page)",
+            link.policy_id,
+            link.company_id,
+            VARIABLE_KEY,
+        )
+        return link.policy_id, None  # the stored link now applies
 
 
 def _linked_companies(policies: Iterable[Mapping[str, Any]]) -> frozenset[int]:

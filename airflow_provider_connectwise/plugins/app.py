@@ -60,6 +60,7 @@ def create_app() -> FastAPI:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.common.dagbag import create_dag_bag
 
+    from airflow_provider_connectwise.plugins.linking import router as linking
     from airflow_provider_connectwise.plugins.routes import router
 
     app = FastAPI(
@@ -80,6 +81,7 @@ def create_app() -> FastAPI:
     app.state.templates = template_environment()
     app.state.dag_bag = create_dag_bag()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(linking)  # first: "/policies/{id}/unlink" before "/policies/{id:path}"
     app.include_router(router)
 
     @app.exception_handler(HTTPException)

@@ -8,8 +8,11 @@ Decisions:
 - A policy's state is that of the most recent record that contains the policy, whichever DAG
   wrote it. Dry runs write nothing, so they never count as a policy's state (they are listed
   among the runs and open on their run page).
-- The binding DAG and a manual sync without a ``policy`` list every MDM policy; once such a
-  record is read, older records cannot add a policy, so reading stops there.
+- Records come from any DAG whose task records XCom ``connectwise_binding`` (the binding
+  operators do), not only the example DAGs. A run without a ``policy`` in its conf lists every
+  MDM policy; once such a record is read, older records cannot add a policy, so reading stops.
+- A not-linked policy shows the device count its ``policy_links`` task recorded; its link's
+  source (settings, Airflow, MDM), site and mode come from the record too.
 - A policy's devices are the results naming the policy and its company, deactivations left
   out (the rule of ``core.binding``); a run's page shows every result.
 - Records are untrusted data: anything that is not of the record's shape is skipped and
@@ -25,12 +28,20 @@ from typing import Any
 
 from airflow_provider_connectwise.core.binding import LinkStatus
 
-#: The DAG whose every run records the binding of every policy (task ``link_status``).
+#: The example DAG whose every run records the binding of every policy (task ``link_status``).
 BINDING_DAG_ID = "connectwise_device_binding"
-#: The manual sync (task ``sync_devices``): Retry Pending triggers it with ``{"policy": id}``.
+#: The default sync DAG (``[connectwise] sync_dag_id``): saving a link triggers it with
+#: ``{"policy": id}``; Retry Pending triggers the DAG that recorded the policy's binding.
 SYNC_DAG_ID = "connectwise_manual_sync"
-#: DAG id -> the task that records the Devices Binding.
-BINDING_SOURCES: dict[str, str] = {BINDING_DAG_ID: "link_status", SYNC_DAG_ID: "sync_devices"}
+
+#: Where a link came from, in words.
+LINK_SOURCES = {
+    "settings": "the settings document (policy_links)",
+    "airflow": "linked in Airflow",
+    "mdm": "the MDM's own record",
+}
+#: A link's mode, in words (``all`` needs no word).
+MODE_LABELS = {"inventory": "inventory only", "tickets": "tickets only", "paused": "paused"}
 
 #: Records read at most for one page (each may hold a whole fleet).
 MAX_RECORDS = 50
@@ -94,15 +105,14 @@ class RunRef:
 
     @property
     def covers_every_policy(self) -> bool:
-        """Whether the run bound every policy (not a one-policy manual sync)."""
-        return self.dag_id == BINDING_DAG_ID or (self.dag_id == SYNC_DAG_ID and not self.conf_policy)
+        """Whether the run bound every policy (its conf names no one policy)."""
+        return not self.conf_policy
 
     @property
     def source(self) -> str:
         """What kind of run it is, in words."""
-        if self.dag_id == BINDING_DAG_ID:
-            return "hourly binding"
-        return "manual sync" + (" of one policy" if self.conf_policy else "")
+        kind = "scheduled binding" if self.run_type == "scheduled" else "manual sync"
+        return kind + (" of one policy" if self.conf_policy else "")
 
     @property
     def active(self) -> bool:
@@ -131,6 +141,21 @@ class PolicyRow:
     states: dict[str, int]
     run: RunRef
     error: str | None = None
+    #: ``settings``, ``airflow``, ``mdm`` (``None``: not linked, or a record from before sources)
+    link_source: str | None = None
+    mode: str = "all"
+    site_id: int | None = None
+    site_name: str = ""
+
+    @property
+    def link_source_label(self) -> str:
+        """Where the link came from, in words (empty when unknown)."""
+        return LINK_SOURCES.get(self.link_source or "", "")
+
+    @property
+    def mode_label(self) -> str:
+        """The link's switch in words (empty for ``all``)."""
+        return MODE_LABELS.get(self.mode, "")
 
     @property
     def title(self) -> str:
@@ -291,8 +316,14 @@ def _policy_errors(value: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): _text(v) for k, v in errors.items() if v}
 
 
+def _policy_links(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    links = value.get("policy_links")
+    return links if isinstance(links, Mapping) else {}
+
+
 def _policy_rows(record: BindingRecord) -> Iterator[PolicyRow]:
     errors = _policy_errors(record.value)
+    links = _policy_links(record.value)
     for raw in record.value["report"]["policies"]:
         if not isinstance(raw, Mapping) or raw.get("policy_id") in (None, ""):
             continue
@@ -300,16 +331,28 @@ def _policy_rows(record: BindingRecord) -> Iterator[PolicyRow]:
         if status is None:
             continue
         policy_id = _text(raw["policy_id"])
+        link = links.get(policy_id)
+        link = link if isinstance(link, Mapping) else {}
+        company_id = _int(raw.get("company_id"))
+        devices = _int(raw.get("devices")) or 0
+        if company_id is None:  # no results for a gray policy: its policy_links task counted them
+            devices = _int(link.get("device_count")) or devices
+        source = _text(link.get("link_source"))
+        mode = _text(link.get("mode"))
         yield PolicyRow(
             policy_id=policy_id,
             name=_text(raw.get("name")),
-            company_id=_int(raw.get("company_id")),
+            company_id=company_id,
             company_name=_text(raw.get("company_name")),
             status=status,
-            devices=_int(raw.get("devices")) or 0,
+            devices=devices,
             states=_counts(raw.get("states"), _STATES),
             run=record.run,
             error=errors.get(policy_id),
+            link_source=source if source in LINK_SOURCES else None,
+            mode=mode if mode in MODE_LABELS else "all",
+            site_id=_int(link.get("site_id")),
+            site_name=_text(link.get("site_name")),
         )
 
 

@@ -3,6 +3,8 @@
 The binding tasks already record everything the page shows (XCom ``connectwise_binding``);
 this module only reads it, newest first, a few rows at a time so that a fleet-sized record is
 held once. Like Airflow's own XCom API it reads the database row, not a custom XCom backend.
+Records come from whichever DAG and task pushed that key: a user's own DAG built from the
+binding operators appears like the example DAGs.
 """
 
 from __future__ import annotations
@@ -14,17 +16,11 @@ from typing import Any
 from airflow.models.dag import DagModel
 from airflow.models.dagrun import DagRun
 from airflow.models.xcom import XComModel
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
-from airflow_provider_connectwise.plugins.model import (
-    BINDING_SOURCES,
-    MAX_RECORDS,
-    SYNC_DAG_ID,
-    BindingRecord,
-    RunRef,
-)
+from airflow_provider_connectwise.plugins.model import MAX_RECORDS, SYNC_DAG_ID, BindingRecord, RunRef
 
 _ACTIVE_STATES = ("queued", "running")
 
@@ -54,12 +50,29 @@ def _value(raw: Any) -> Any:
     return raw
 
 
+def binding_dag_ids(session: Session) -> list[str]:
+    """Every DAG that has recorded a Devices Binding (any DAG using the binding operators).
+
+    :param session: a metadata DB session.
+    """
+    stmt = (
+        select(XComModel.dag_id)
+        .where(XComModel.key == BINDING_XCOM_KEY, XComModel.map_index == -1)
+        .distinct()
+        .order_by(XComModel.dag_id)
+    )
+    return list(session.scalars(stmt))
+
+
 def _records_query(dag_ids: Iterable[str]):
-    sources = [and_(XComModel.dag_id == d, XComModel.task_id == BINDING_SOURCES[d]) for d in dag_ids]
     return (
         select(XComModel.value, XComModel.timestamp, DagRun)
         .join(DagRun, DagRun.id == XComModel.dag_run_id)
-        .where(XComModel.key == BINDING_XCOM_KEY, XComModel.map_index == -1, or_(*sources))
+        .where(
+            XComModel.key == BINDING_XCOM_KEY,
+            XComModel.map_index == -1,
+            XComModel.dag_id.in_(list(dag_ids)),
+        )
     )
 
 
@@ -72,7 +85,7 @@ def iter_records(
     :param dag_ids: the binding DAGs to read (those the user may read).
     :param limit: records at most.
     """
-    dag_ids = [d for d in dag_ids if d in BINDING_SOURCES]
+    dag_ids = list(dag_ids)
     if not dag_ids:
         return
     stmt = (
@@ -89,11 +102,9 @@ def get_run(session: Session, dag_id: str, run_id: str) -> tuple[RunRef | None, 
     """A binding DAG's run and its record (``None`` while the run has not recorded one).
 
     :param session: a metadata DB session.
-    :param dag_id: one of the binding DAGs.
+    :param dag_id: a DAG (the caller checked the user may read it).
     :param run_id: the run.
     """
-    if dag_id not in BINDING_SOURCES:
-        return None, None
     run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
     if run is None:
         return None, None
@@ -105,16 +116,19 @@ def get_run(session: Session, dag_id: str, run_id: str) -> tuple[RunRef | None, 
     return ref, BindingRecord(ref, _value(value))
 
 
-def active_syncs(session: Session, policy_id: str | None = None, *, limit: int = 20) -> list[RunRef]:
-    """Manual syncs still queued or running (of one policy, when given), newest first.
+def active_syncs(
+    session: Session, dag_ids: Iterable[str], policy_id: str | None = None, *, limit: int = 20
+) -> list[RunRef]:
+    """Runs of these DAGs still queued or running (of one policy, when given), newest first.
 
     :param session: a metadata DB session.
+    :param dag_ids: the DAGs (those the user may read).
     :param policy_id: only runs whose conf names this policy.
     :param limit: runs looked at.
     """
     runs = session.scalars(
         select(DagRun)
-        .where(DagRun.dag_id == SYNC_DAG_ID, DagRun.state.in_(_ACTIVE_STATES))
+        .where(DagRun.dag_id.in_(list(dag_ids)), DagRun.state.in_(_ACTIVE_STATES))
         .order_by(DagRun.run_after.desc())
         .limit(limit)
     )

@@ -4,8 +4,12 @@
   resolved by Airflow's own ``get_user`` dependency (no token: 401, a bad one: 403).
 - Reading needs what Airflow's REST API needs to read the same data: ``GET`` on the runs and
   on the XComs of a binding DAG. Records of a DAG the user may not read are never read.
-- Retry Pending needs what triggering ``connectwise_manual_sync`` needs in the REST API:
-  ``POST`` on its runs.
+- Retry Pending needs what triggering the DAG that recorded the policy needs in the REST API
+  (``POST`` on its runs); a saved link starts the sync DAG (``[connectwise] sync_dag_id``),
+  which needs the same on that DAG.
+- Linking and unlinking need what the REST API needs to change Variable
+  ``connectwise_policy_links`` (``PUT`` on it); searching companies needs the same, since it
+  only serves the picker.
 - A POST that carries the UI's cookie must come from the same origin (``Origin``, else
   ``Referer``) and carry a form token signed with ``[api] secret_key`` for this user. Requests
   authenticated by an ``Authorization`` header carry no ambient credential and skip both.
@@ -17,13 +21,21 @@ from urllib.parse import urlsplit
 
 from airflow.api_fastapi.app import get_auth_manager
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
-from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
+from airflow.api_fastapi.auth.managers.models.resource_details import (
+    DagAccessEntity,
+    DagDetails,
+    VariableDetails,
+)
 from airflow.configuration import conf
 from airflow.models.dag import DagModel
 from fastapi import HTTPException, Request, status
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
 
-from airflow_provider_connectwise.plugins.model import BINDING_SOURCES, SYNC_DAG_ID
+from airflow_provider_connectwise.integration.link_store import VARIABLE_KEY
+from airflow_provider_connectwise.plugins import records
+from airflow_provider_connectwise.plugins.config import sync_dag_id
+from airflow_provider_connectwise.plugins.model import BINDING_DAG_ID
 
 #: How long a page's Retry Pending button stays valid.
 TOKEN_MAX_AGE_SECONDS = 12 * 3600
@@ -49,23 +61,54 @@ def may_read(user: BaseUser, dag_id: str) -> bool:
     return _may(user, "GET", dag_id, DagAccessEntity.RUN) and _may(user, "GET", dag_id, DagAccessEntity.XCOM)
 
 
-def readable_binding_dags(user: BaseUser) -> list[str]:
-    """The binding DAGs whose records the user may read; 403 when there is none.
+def binding_dags(session: Session) -> list[str]:
+    """Every DAG the page knows: those that recorded a binding, the example's and the sync DAG.
+
+    :param session: a metadata DB session.
+    """
+    return sorted({*records.binding_dag_ids(session), BINDING_DAG_ID, sync_dag_id()})
+
+
+def readable_binding_dags(user: BaseUser, session: Session) -> tuple[list[str], list[str]]:
+    """The binding DAGs whose records the user may read, and those hidden; 403 when none is readable.
 
     :param user: Airflow's user.
+    :param session: a metadata DB session.
     """
-    dag_ids = [dag_id for dag_id in BINDING_SOURCES if may_read(user, dag_id)]
-    if not dag_ids:
+    readable: list[str] = []
+    hidden: list[str] = []
+    for dag_id in binding_dags(session):
+        (readable if may_read(user, dag_id) else hidden).append(dag_id)
+    if not readable:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "You may not read the Devices Binding DAGs' runs")
-    return dag_ids
+    return readable, hidden
+
+
+def may_trigger(user: BaseUser, dag_id: str) -> bool:
+    """Whether the user may trigger this DAG (Retry Pending, the sync a saved link starts).
+
+    :param user: Airflow's user.
+    :param dag_id: the DAG.
+    """
+    return _may(user, "POST", dag_id, DagAccessEntity.RUN)
 
 
 def may_trigger_sync(user: BaseUser) -> bool:
-    """Whether the user may trigger ``connectwise_manual_sync`` (Retry Pending).
+    """Whether the user may trigger the sync DAG (``[connectwise] sync_dag_id``).
 
     :param user: Airflow's user.
     """
-    return _may(user, "POST", SYNC_DAG_ID, DagAccessEntity.RUN)
+    return may_trigger(user, sync_dag_id())
+
+
+def may_edit_links(user: BaseUser) -> bool:
+    """Whether the user may change Variable ``connectwise_policy_links`` (link, unlink, search).
+
+    :param user: Airflow's user.
+    """
+    return get_auth_manager().is_authorized_variable(
+        method="PUT", details=VariableDetails(key=VARIABLE_KEY), user=user
+    )
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -30,6 +30,18 @@ class Links:
     def retry(self) -> str:
         return f"{self.base}/retry-pending"
 
+    def link(self, policy_id: str) -> str:
+        return f"{self.policy(policy_id)}/link"
+
+    def unlink(self, policy_id: str) -> str:
+        return f"{self.policy(policy_id)}/unlink"
+
+    def automap(self) -> str:
+        return f"{self.base}/auto-map"
+
+    def companies_api(self) -> str:
+        return f"{self.base}/api/companies"
+
     def static(self, name: str) -> str:
         return f"{self.base}/static/{name}"
 

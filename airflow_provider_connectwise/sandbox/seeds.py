@@ -36,6 +36,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .models import FactError, SandboxState, SeedInfo
+from .models.sites import seed_demo_sites
 
 EPOCH = datetime(2025, 1, 6, 9, 0, 0, tzinfo=timezone.utc)
 MANAGEMENT_LINK = "https://app.addigy.com/devices/{agentid}"
@@ -298,6 +299,7 @@ def seed_demo(state: SandboxState) -> SeedInfo:
     company("Initech", "Initech", city="Austin")
     company("OldCo", "Old Company (closed)", deletedFlag=True, dateDeleted=_ts(-30), deletedBy="admin")
     company("Apple", "Apple Inc.", isVendorFlag=True, city="Cupertino", state="CA")
+    info.notes["sites"] = seed_demo_sites(state.connectwise, info.companies)
 
     ad = state.addigy
     p_acme = ad.add_policy(

@@ -56,16 +56,22 @@ class DemoServer:
 @pytest.fixture(scope="module")
 def airflow_server(tmp_path_factory) -> Iterator[DemoServer]:
     """``airflow api-server`` on a free port, its own AIRFLOW_HOME, demo data made beforehand."""
+    from airflow_provider_connectwise.sandbox.server import Sandbox
+    from tests.plugins.demo import airflow_env_for
+
     home = tmp_path_factory.mktemp("airflow-home")
     port = free_port()
     password = secrets.token_urlsafe(12)
     env = demo_env(home, port, password)
     demo = make_demo_data(env)
-    server = AirflowServer(env, port, home / "api-server.log").start()
-    try:
-        yield DemoServer(server.url, "admin", password, demo, server)
-    finally:
-        server.stop()
+    # the page reads ConnectWise when a person searches or links: a sandbox with the same seed
+    with Sandbox(seed="demo") as sb:
+        env.update(airflow_env_for(sb))
+        server = AirflowServer(env, port, home / "api-server.log").start()
+        try:
+            yield DemoServer(server.url, "admin", password, demo, server)
+        finally:
+            server.stop()
 
 
 @pytest.fixture

@@ -546,6 +546,8 @@ class TestResolvedSettings:
             "company_id": 250,
             "company_identifier": "AcmeCorp",
             "company_name": "Acme Corp",
+            "site_id": None,
+            "mode": "all",
         }
         assert data["type_rules"][0] == {
             "type_id": 11,

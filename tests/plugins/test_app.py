@@ -282,9 +282,12 @@ def test_retry_pending_refuses_what_cannot_be_retried(binding_demo, make_client)
 
 
 def test_retry_pending_says_so_when_the_manual_sync_is_not_deployed(binding_demo, make_client, monkeypatch):
-    from airflow_provider_connectwise.plugins import trigger
+    from airflow_provider_connectwise.plugins import routes, trigger
 
-    monkeypatch.setattr(trigger, "SYNC_DAG_ID", "connectwise_manual_sync_not_deployed")
+    def elsewhere(**kwargs):  # the DAG that recorded the binding is gone from Airflow
+        return trigger.trigger_sync(**{**kwargs, "dag_id": "connectwise_manual_sync_not_deployed"})
+
+    monkeypatch.setattr(routes, "trigger_sync", elsewhere)
     client = make_client("ADMIN")
     acme = binding_demo.policies["Acme Workstations"]
     token = form_token(client.get(f"/connectwise/policies/{acme}", headers=HTML).text)

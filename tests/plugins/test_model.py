@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_connectwise.core.links import MODES, Candidate, Proposal
+from airflow_provider_connectwise.integration.link_store import StoredLink
 from airflow_provider_connectwise.plugins import model
 from airflow_provider_connectwise.plugins.model import BindingRecord, RunRef
 
@@ -70,6 +72,7 @@ def record(
         "policy_errors": extra.pop("policy_errors", {}),
         "dry_run": dry_run,
         "configuration_url_template": extra.pop("template", TEMPLATE),
+        "policy_links": extra.pop("policy_links", {}),
     }
     return BindingRecord(run, value)
 
@@ -277,6 +280,19 @@ def test_run_page_shows_every_result_with_deactivations():
 HOSTILE = '<script>alert("x")</script> O\'Brien "Macs"'
 
 
+#: what the routes pass besides the page itself
+PAGE_DEFAULTS: dict[str, Any] = {
+    "hidden_dags": [],
+    "saved": None,
+    "stored": None,
+    "stored_error": None,
+    "search": {"q": "", "status": "Active", "type": "", "done": False},
+    "companies": [],
+    "search_error": None,
+    "can_retry_here": True,
+}
+
+
 def render(template: str, **context: Any) -> str:
     from airflow_provider_connectwise.plugins.app import template_environment
     from airflow_provider_connectwise.plugins.urls import Links
@@ -290,9 +306,11 @@ def render(template: str, **context: Any) -> str:
             status_order=model.STATUS_ORDER,
             user_name=HOSTILE,
             can_retry=True,
+            can_link=True,
+            modes=MODES,
             form_token="tok",
             sync_dag_id=model.SYNC_DAG_ID,
-            **context,
+            **{**PAGE_DEFAULTS, **context},
         )
     )
 
@@ -380,3 +398,86 @@ def test_links_follow_the_api_base_url(root_path, page, airflow):
     assert links.airflow_run(run) == airflow
     assert links.run(run) == f"{page}runs/d/manual__2026-01-05T09%3A00%3A00%2B00%3A00"
     assert links.policy("a/b c") == f"{page}policies/a%2Fb%20c"
+
+
+# --- links: source, site, mode, a gray policy's devices, the picker, Auto-map --------------------
+
+
+def test_policy_rows_carry_the_link_and_a_gray_policys_device_count():
+    links = {
+        "p1": {"link_source": "airflow", "mode": "paused", "site_id": 31, "site_name": "Main"},
+        "p2": {"link_source": "mdm"},
+        "p3": {"device_count": 12},
+        "p4": {"link_source": "<script>", "mode": "sideways", "site_id": "x", "device_count": True},
+    }
+    r = record(
+        model.BINDING_DAG_ID,
+        0,
+        [
+            policy("p1", "linked"),
+            policy("p2", "linked"),
+            policy("p3", "not_linked", company_id=None),
+            policy("p4", "not_linked", company_id=None),
+        ],
+        policy_links=links,
+    )
+    rows = {p.policy_id: p for p in model.build_overview([r]).policies}
+    assert (rows["p1"].link_source, rows["p1"].mode, rows["p1"].site_id, rows["p1"].site_name) == (
+        "airflow",
+        "paused",
+        31,
+        "Main",
+    )
+    assert rows["p1"].mode_label == "paused" and rows["p1"].link_source_label == "linked in Airflow"
+    assert (rows["p2"].link_source, rows["p2"].mode, rows["p2"].mode_label) == ("mdm", "all", "")
+    assert rows["p3"].devices == 12  # not 0: its policy_links task counted them
+    # untrusted values of the wrong shape are dropped, never shown
+    assert (rows["p4"].link_source, rows["p4"].mode, rows["p4"].site_id, rows["p4"].devices) == (
+        None,
+        "all",
+        None,
+        0,
+    )
+    html = render("overview.html", page=model.build_overview([r]), active=[], dag_ids=["a"])
+    assert 'data-mode="paused"' in html and "linked in Airflow" in html and "site Main" in html
+    assert "Auto-map by name" in html
+
+
+def test_the_picker_shows_hostile_company_names_as_text():
+    page = model.build_policy_page([hostile_record()], "p2")
+    html = render(
+        "policy.html",
+        page=page,
+        table=model.binding_table(page.devices),
+        active=[],
+        paused=False,
+        search={"q": HOSTILE, "status": "", "type": HOSTILE, "done": True},
+        companies=[{"id": 5, "identifier": HOSTILE, "name": HOSTILE, "status": "Active", "types": []}],
+        stored=StoredLink("p2", 5, linked_by=HOSTILE),
+    )
+    assert_escaped(html)
+    assert html.count("&lt;script&gt;alert") >= 4  # the search box, the type box, the company twice
+    assert 'action="/connectwise/policies/p2/link"' in html and 'name="token" value="tok"' in html
+    assert 'href="/connectwise/policies/p2/unlink"' in html  # Unlink only where a stored link exists
+    assert 'src="/connectwise/static/link.js"' in html
+
+
+def test_a_policy_linked_by_the_settings_has_no_picker():
+    r = record(
+        model.BINDING_DAG_ID, 0, [policy("p1", "linked")], policy_links={"p1": {"link_source": "settings"}}
+    )
+    page = model.build_policy_page([r], "p1")
+    html = render("policy.html", page=page, table=model.binding_table(page.devices), active=[], paused=False)
+    assert '/link"' not in html and "change the link there" in html
+
+
+def test_automap_page_lists_confident_then_ambiguous_escaped():
+    confident = Proposal("p<1>", HOSTILE, (Candidate(5, "Acme", HOSTILE),), confident=True)
+    ambiguous = Proposal(
+        "p2", "Initech", (Candidate(6, "Initech", "Initech LLC"), Candidate(7, "InitechEU", "Initech Ltd"))
+    )
+    html = render("automap.html", proposals=[confident, ambiguous], unlinked=3)
+    assert_escaped(html)
+    assert 'name="choice" value="5:p&lt;1&gt;" checked' in html
+    assert re.findall(r'<option value="(\d+:p2)"', html) == ["6:p2", "7:p2"]
+    assert html.index("Confident matches") < html.index("Choose a company")

@@ -28,6 +28,7 @@ from ..paging import Page, PageRequest, page_forward, page_slice
 from ..query import parse_order_by, sort_records
 from . import resources as R
 from .resources import RefSpec, Resource
+from .sites import SITES
 
 Record = dict[str, Any]
 
@@ -261,7 +262,7 @@ class ConnectWiseBackend:
         self.href_base = href_base
         self.version = 0
         self.query_cache: OrderedDict[Any, list[Record]] = OrderedDict()
-        self.collections: dict[str, Collection] = {r.key: Collection(r, self) for r in R.ALL}
+        self.collections: dict[str, Collection] = {r.key: Collection(r, self) for r in (*R.ALL, SITES)}
         self.ticket_configurations: dict[int, list[int]] = {}
         self.ticket_post_only: dict[int, dict[str, str]] = {}
 
