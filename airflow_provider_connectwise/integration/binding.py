@@ -17,7 +17,7 @@ from typing import Any
 from airflow_provider_connectwise.core.apply import DeviceResult, apply_actions, result_without_write
 from airflow_provider_connectwise.core.binding import BindingReport, LinkedPolicy, LinkStatus, summarise
 from airflow_provider_connectwise.core.conditions import Field, UnsafeConditionValue
-from airflow_provider_connectwise.core.links import DEFAULT_MODE
+from airflow_provider_connectwise.core.links import DEFAULT_MODE, policy_allows
 from airflow_provider_connectwise.core.planning import (
     Batch,
     CompanyPlan,
@@ -257,7 +257,7 @@ class BindingPlan:
 
 def binds_inventory(policy: Mapping[str, Any]) -> bool:
     """Whether a linked policy's devices are bound (its link's mode is not paused or tickets only)."""
-    return policy.get("mode") in (None, "", "all", "inventory")
+    return policy_allows(policy.get("mode"), "inventory")
 
 
 def plan_binding(

@@ -171,3 +171,32 @@ def test_a_lasting_failure_fails_one_run_not_every_run(airflow_env):
     sb.state.addigy.add_device(sb.seed.policies[GLOBEX], {"device_name": "Another"}, agentid="y" * 150)
     third = run_dag("connectwise_device_binding", logical_date=pendulum.datetime(2026, 1, 1, 3, tz="UTC"))
     assert task_states(third)["link_status"] == ["failed"]  # a new failure is visible again
+
+
+@pytest.mark.parametrize("mode", ["paused", "tickets"])
+def test_a_paused_or_tickets_only_link_leaves_its_company_as_it_is(airflow_env, monkeypatch, mode):
+    from tests.integration.conftest import EXAMPLE_SETTINGS, use_settings
+
+    sb = airflow_env
+    fix_bad_mac(sb)
+    run_dag("connectwise_device_binding")
+    globex = snapshot(sb, "Globex")
+    use_settings(
+        monkeypatch,
+        {
+            **EXAMPLE_SETTINGS,
+            "policy_links": [{"policy": sb.seed.policies[GLOBEX], "company": "Globex", "mode": mode}],
+        },
+    )
+    devices = sb.state.addigy.devices_in(sb.seed.policies[GLOBEX])
+    sb.state.addigy.remove_device(devices[0]["agentid"])  # would be deactivated
+    sb.state.addigy.set_facts(devices[1]["agentid"], {"device_name": "Renamed"})  # would be updated
+    acme_agent = sb.seed.devices["mac-dashes"]
+    sb.state.addigy.set_facts(acme_agent, {"device_name": "Acme renamed"})
+
+    run = run_dag("connectwise_device_binding")
+
+    assert task_states(run)["link_status"] == ["success"]
+    assert snapshot(sb, "Globex") == globex
+    (acme,) = [c for c in ours(sb, "AcmeCorp") if c["deviceIdentifier"] == acme_agent]
+    assert acme["name"] == "Acme renamed"  # the other company still syncs
