@@ -200,3 +200,26 @@ def test_a_paused_or_tickets_only_link_leaves_its_company_as_it_is(airflow_env, 
     assert snapshot(sb, "Globex") == globex
     (acme,) = [c for c in ours(sb, "AcmeCorp") if c["deviceIdentifier"] == acme_agent]
     assert acme["name"] == "Acme renamed"  # the other company still syncs
+
+
+def test_a_link_to_a_site_puts_the_site_on_its_configurations(airflow_env, monkeypatch):
+    from airflow_provider_connectwise.sandbox.models.sites import add_site
+    from tests.integration.conftest import EXAMPLE_SETTINGS, use_settings
+
+    sb = airflow_env
+    fix_bad_mac(sb)
+    run_dag("connectwise_device_binding")  # bound without a site
+    branch = add_site(sb.state.connectwise, sb.seed.companies["Globex"], "Branch Office")["id"]
+    use_settings(
+        monkeypatch,
+        {
+            **EXAMPLE_SETTINGS,
+            "policy_links": [{"policy": sb.seed.policies[GLOBEX], "company": "Globex", "site": branch}],
+        },
+    )
+
+    run_dag("connectwise_device_binding")
+
+    globex = [c for c in ours(sb, "Globex") if c["status"]["id"] == sb.seed.configuration_statuses["Active"]]
+    assert globex and {(c.get("site") or {}).get("id") for c in globex} == {branch}
+    assert all(not (c.get("site") or {}).get("id") for c in ours(sb, "AcmeCorp"))
