@@ -10,6 +10,7 @@ import requests_mock as rm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_connectwise.core.mapping import DeviceMappingError, map_device
 from airflow_provider_connectwise.exceptions import (
     AddigyAuthError,
     AddigyError,
@@ -273,3 +274,19 @@ def test_any_page_answers_give_exactly_all_items_or_raise(case):
         return
     # Accepted: every device exactly once (the order of a tampered page may differ, never the set).
     assert sorted(d["agentid"] for d in got) == sorted(d["agentid"] for d in items)
+
+
+def test_a_device_with_null_facts_is_read_and_maps_by_the_rules(addigy, api):
+    api.post(
+        BASE + "o/org-1/devices",
+        json={
+            "items": [{"agentid": "a1", "facts": None}, {"agentid": "", "facts": None}],
+            "metadata": meta(1, 1, 2),
+        },
+    )
+    named, unidentified = addigy.list_policy_devices("pol-1", ["device_name"])
+    assert named["facts"] is None and named["policy_id"] == "pol-1"
+    mapped = map_device(named)  # no facts: named after its agent id, with warnings
+    assert mapped.fields["name"] == "a1" and mapped.warnings
+    with pytest.raises(DeviceMappingError, match="agentid"):
+        map_device(unidentified)  # no agent id either: it cannot have a configuration
