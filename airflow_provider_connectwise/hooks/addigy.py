@@ -8,6 +8,8 @@ ConnectWise hook uses.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -15,6 +17,7 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_connectwise.core import printable
 from airflow_provider_connectwise.core.site import SiteError, site_from_connection
 from airflow_provider_connectwise.exceptions import (
     AddigyAuthError,
@@ -173,7 +176,8 @@ class AddigyHook(BaseHook):
 
         Each answer must be ``{items: [...], metadata: {page_count, total, ...}}`` with the same
         ``page_count`` and ``total`` on every page, full pages before the last, and as many items
-        in all as ``total`` says, none listed twice (by ``key``).
+        in all as ``total`` says, no item listed twice (a repeated or overlapping page). Two
+        different records with one ``key`` are not a duplicate: two Macs can report one agent id.
 
         :raises AddigyIncompleteReadError: the answers do not prove the read complete.
         """
@@ -226,6 +230,15 @@ class AddigyHook(BaseHook):
         return self.alert_action("resolve", alert_ids)
 
 
+def _digest(item: Any) -> bytes | None:
+    """A fingerprint of one decoded JSON item, ``None`` when it cannot be serialised."""
+    try:
+        text = json.dumps(item, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
 def _count(value: Any) -> int | None:
     """A count from metadata: a non-negative integer (not a boolean), else ``None``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -243,7 +256,7 @@ class _PageReader:
         self.items: list[Any] = []
         self.next_page = 1
         self.shape: tuple[int, int, int] | None = None  # page_count, total, per_page of page 1
-        self.seen: set[Any] = set()
+        self.seen: set[bytes | None] = set()
 
     @property
     def wants_more(self) -> bool:
@@ -286,11 +299,11 @@ class _PageReader:
                 f"{len(items)} items on page {page} of {page_count}, expected {wanted} (total {total})"
             )
         for item in items:
-            ident = item.get(self.key) if isinstance(item, Mapping) else None
-            if isinstance(ident, str) and ident:
-                if ident in self.seen:
-                    raise self.fail(f"{self.key} {ident!r} listed twice")
-                self.seen.add(ident)
+            digest = _digest(item)
+            if digest is not None and digest in self.seen:
+                ident = item.get(self.key) if isinstance(item, Mapping) else None
+                raise self.fail(f"the same item ({self.key} {printable(repr(ident), 60)}) is listed twice")
+            self.seen.add(digest)
         self.items.extend(items)
         self.next_page = page + 1
         if last:

@@ -19,7 +19,7 @@ the integration must never touch: ``acme-core-switch``, ``acme-rmm-laptop``, ``a
 ``acme-printer``, ``globex-firewall``.
 
 Addigy: policies ``Acme Workstations`` (linked to AcmeCorp), ``Globex Fleet`` (linked to Globex) and
-``Lab Macs`` (not linked), 50 devices (20/18/12). Notable devices (``seed.devices``): ``overlong-name``,
+``Lab Macs`` (not linked), 51 devices (20/19/12). Notable devices (``seed.devices``): ``overlong-name``,
 ``quoted-name`` (double quotes and a backslash), ``unicode-name-1..3``, ``missing-facts``, ``null-facts``,
 ``error-facts``, ``mac-dashes``, ``mac-dots``, ``mac-bare``, ``ram-gb-text``, ``ram-bytes``, ``ram-mb``,
 ``cpu-ghz-text``, ``cpu-mhz``, ``historical-1``/``-2`` (serials of the historical configurations),
@@ -379,7 +379,7 @@ def seed_demo(state: SandboxState) -> SeedInfo:
         spec = dict(spec)
         device(p_acme, i + 1, "ACME", **spec)
 
-    # Policy 2: Globex (18 devices).
+    # Policy 2: Globex (18 devices, and one without an agent id).
     globex_devices = [
         dict(label="unicode-name-2", device_name="山田のMacBook Air"),
         dict(label="ram-mb", total_memory_gb=15.99),
@@ -391,14 +391,21 @@ def seed_demo(state: SandboxState) -> SeedInfo:
     ]
     for i in range(18):
         spec = dict(globex_devices[i]) if i < len(globex_devices) else {}
-        aid = device(p_globex, i + 1, "GLX", **spec)
+        device(p_globex, i + 1, "GLX", **spec)
     # A device that cannot have a configuration: Addigy lists it without an agent id and without
     # any facts (an enrolment that never completed). Nothing identifies it in ConnectWise, so it
     # fails and Globex Fleet shows the seed's red icon (partially linked) until it enrols or is
-    # removed. It takes the place of the last Globex device, so the random facts of the others
-    # stay as they were.
-    unenrolled = ad.devices.pop(aid)
-    ad.add_device_record({**unenrolled, "agentid": "", "facts": None})
+    # removed. Added without drawing from the RNG, so every other device is as it was.
+    ad.add_device_record(
+        {
+            "agentid": "",
+            "orgid": ad.org_id,
+            "policy_id": p_globex,
+            "audit_date": _ts(-1),
+            "agent_audit_date": _ts(-1),
+            "facts": None,
+        }
+    )
     info.devices["no-agent-id"] = ""
 
     # Policy 3: Lab (12 devices, not linked).

@@ -114,7 +114,10 @@ class TestText:
 
     def test_truncation_to_connectwise_maxima_with_a_warning(self):
         device = map_device(
-            {"agentid": AGENT, "facts": {"device_name": "n" * 130, "serial_number": "S", "current_user": "u" * 101}}
+            {
+                "agentid": AGENT,
+                "facts": {"device_name": "n" * 130, "serial_number": "S", "current_user": "u" * 101},
+            }
         )
         assert device.fields["name"] == "n" * 100
         assert device.fields["lastLoginName"] == "u" * 100

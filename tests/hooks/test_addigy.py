@@ -187,7 +187,7 @@ def devices(*ids):
                 {"items": devices("a1", "a2"), "metadata": meta(1, 2, 4)},
                 {"items": devices("a1", "a2"), "metadata": meta(2, 2, 4)},
             ],
-            "agentid 'a1' listed twice",
+            "the same item (agentid 'a1') is listed twice",
         ),
         (
             [
@@ -205,6 +205,17 @@ def test_a_read_that_cannot_be_proven_complete_raises(addigy, api, answers, why)
         addigy.list_policy_devices("pol-1", ["device_name"])
     assert why in str(info.value)
     assert isinstance(info.value, AddigyError) and is_retryable(info.value)
+
+
+def test_two_records_with_one_agent_id_are_a_complete_read(addigy, api):
+    """Two Macs can report one agent id (one set up from the other's backup): the read is whole;
+    planning fails the second device, not the read."""
+    twins = [
+        {"agentid": "a1", "facts": {"serial_number": "S1"}},
+        {"agentid": "a1", "facts": {"serial_number": "S2"}},
+    ]
+    api.post(BASE + "o/org-1/devices", json={"items": twins, "metadata": meta(1, 1, 2)})
+    assert len(addigy.list_policy_devices("pol-1", [])) == 2
 
 
 def test_alert_reads_are_checked_the_same_way(addigy, api):

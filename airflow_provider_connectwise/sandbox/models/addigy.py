@@ -392,9 +392,13 @@ class AddigyBackend:
             self.devices[aid] = device
             return self._render_device(device, None)
 
-    def add_device_record(self, device: Record) -> None:
-        """Bulk path for generators: store a prepared device dict (no checks)."""
-        self.devices[device["agentid"]] = device
+    def add_device_record(self, device: Record, *, key: str | None = None) -> None:
+        """Bulk path for generators: store a prepared device dict (no checks).
+
+        ``key`` stores a second record under another key, e.g. a Mac restored from another Mac's
+        backup that reports the same agent id (Addigy then lists two devices with one agent id).
+        """
+        self.devices[key or device["agentid"]] = device
 
     def remove_device(self, agentid: str) -> None:
         with self.lock:
