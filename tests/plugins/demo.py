@@ -42,9 +42,9 @@ def prepare_sandbox(sb: Any) -> dict[str, Any]:
     seed = sb.seed
     addigy.remove_device(seed.devices["no-agent-id"])  # Globex's one device that cannot bind
     bad_fact_agent = seed.devices["quoted-name"]
-    # A Mac set up from this one's backup reports the same agent id: it cannot have a configuration.
+    # A Mac set up from this one's backup reports its agent id and name (another serial number):
+    # it cannot have a configuration.
     clone = copy.deepcopy(addigy.devices[bad_fact_agent])
-    clone["facts"]["device_name"]["value"] = "Bob's new MacBook"
     clone["facts"]["serial_number"]["value"] = "C02CLONE0001"
     addigy.add_device_record(clone, key=f"{bad_fact_agent}-restored")
     oldco = seed.companies["OldCo"]
