@@ -167,7 +167,7 @@ def print_warnings(record: dict, limit: int = 12) -> None:
     noted = [(r["device_name"], w) for r in record["results"] for w in r.get("warnings") or ()]
     if not noted:
         return
-    print(f"\n   Warnings ({len(noted)}; the device is linked, the field is left as it was):")
+    print(f"\n   Warnings ({len(noted)}; each of these devices is still linked):")
     for name, warning in noted[:limit]:
         print(f"   - {printable(name, 40)}: {printable(warning, 160)}")
     if len(noted) > limit:
