@@ -165,8 +165,8 @@ class World:
             "local_ip": f"10.77.0.{n}",
             "os_platform": "macOS",
             "system_version": "macOS 15.1 (24B83)",
-            "processor_speed": 3.2,
-            "total_memory": 16,
+            "processor_speed_ghz": 3.2,
+            "total_memory_gb": 16,
             "current_user": user,
             "hardware_model": model,
         }
