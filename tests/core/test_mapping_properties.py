@@ -5,11 +5,13 @@ For any facts -- bare values or Addigy's ``{value, type, error_msg}`` envelopes,
 nested lists and objects) -- ``map_device`` returns a mapped device or raises
 ``DeviceMappingError``; every field it writes is printable text within ConnectWise's maximum and
 survives JSON; the agent id is never altered; and the type rules evaluate on the same facts
-without raising. The profile is seeded and bounded (a few hundred examples, a few seconds).
+without raising; planning (which also reads the record's policy ids) plans one action per record.
+The profiles are seeded and bounded (a few hundred examples, a few seconds).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +25,10 @@ from airflow_provider_connectwise.core.mapping import (
     map_device,
     utf16_length,
 )
+from airflow_provider_connectwise.core.planning import plan_company
 from airflow_provider_connectwise.core.type_rules import RULE_OPS, ResolvedTypeRule, matching_rule
+
+from .helpers import ACME, resolved
 
 BOUNDED = settings(
     max_examples=300,
@@ -75,6 +80,11 @@ AGENT_IDS = st.one_of(
     st.text(max_size=110),
     JSON,
 )
+
+
+@functools.cache
+def _settings():
+    return resolved()
 
 
 def _deep(depth: int) -> list:
@@ -135,3 +145,20 @@ def test_extreme_values_that_a_generator_rarely_reaches():
         check({"agentid": "agent-1", "facts": facts})
         check({"agentid": "agent-1", "facts": {k: {"value": value, "error_msg": None} for k in facts}})
         check({"agentid": "agent-1", "facts": {k: {"value": None, "error_msg": value} for k in facts}})
+
+
+@settings(max_examples=150, derandomize=True, deadline=None, database=None)
+@given(agentid=AGENT_IDS, policy_id=JSON, policy_ids=JSON, facts=FACTS)
+def test_planning_contains_any_record_to_its_device(agentid, policy_id, policy_ids, facts):
+    """Planning reads the record's policy ids too: whatever they hold, one action per record."""
+    records = [
+        {"agentid": agentid, "policy_id": policy_id, "policy_ids": policy_ids, "facts": facts},
+        {
+            "agentid": "5f1c0000-0000-4000-8000-000000000002",
+            "policy_id": "pol-1",
+            "facts": {"device_name": "ok"},
+        },
+    ]
+    plan = plan_company(ACME, records, [], _settings())
+    assert [a.action for a in plan.actions][-1] == "create"  # the good device is planned regardless
+    assert len(plan.actions) == 2
