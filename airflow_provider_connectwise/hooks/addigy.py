@@ -2,7 +2,9 @@
 
 Auth is the ``x-api-key`` header (the connection's password, masked). Everything else —
 retries, rate budget, error mapping — is :class:`~._http.RestClient`, the same code the
-ConnectWise hook uses.
+ConnectWise hook uses. A paged read (devices, alerts) is returned whole or not at all: page counts,
+totals and page sizes must prove it complete, else :class:`AddigyIncompleteReadError` (retryable)
+is raised before the caller sees a single item, so a short read never looks like removed devices.
 """
 
 from __future__ import annotations
@@ -152,10 +154,15 @@ class AddigyHook(BaseHook):
     def iter_policy_devices(
         self, policy_id: str, fact_identifiers: Sequence[str], *, per_page: int = DEVICES_PER_PAGE
     ) -> Iterator[dict[str, Any]]:
-        """Stream every device of a policy with the given facts (all pages).
+        """Every device of a policy with the given facts: all pages, proven complete first.
 
         The policy filter is the nested ``query.policy_id``; Addigy silently ignores a
         top-level one.
+
+        :param policy_id: the Addigy policy id.
+        :param fact_identifiers: the facts to read (duplicates dropped).
+        :param per_page: page size asked for.
+        :raises AddigyIncompleteReadError: the pages do not prove the read complete.
         """
         body = {
             "desired_fact_identifiers": list(dict.fromkeys(fact_identifiers)),
@@ -165,7 +172,12 @@ class AddigyHook(BaseHook):
         yield from self._pages(self._org("devices"), body, key="agentid")
 
     def list_policy_devices(self, policy_id: str, fact_identifiers: Sequence[str]) -> list[dict[str, Any]]:
-        """Every device of a policy, each tagged with ``policy_id`` (the sync's device records)."""
+        """Every device of a policy, each tagged with ``policy_id`` (the sync's device records).
+
+        :param policy_id: the Addigy policy id.
+        :param fact_identifiers: the facts to read.
+        :raises AddigyIncompleteReadError: the pages do not prove the read complete.
+        """
         return [
             {**device, "policy_id": str(policy_id)}
             for device in self.iter_policy_devices(policy_id, fact_identifiers)
@@ -197,7 +209,10 @@ class AddigyHook(BaseHook):
         agent_ids: Iterable[str] = (),
         ids: Iterable[str] = (),
     ) -> Iterator[dict[str, Any]]:
-        """Stream monitoring alerts (all pages), filtered by time window, status, device or id."""
+        """Monitoring alerts (all pages, proven complete), filtered by time window, status, device or id.
+
+        :raises AddigyIncompleteReadError: the pages do not prove the read complete.
+        """
         query: dict[str, Any] = {}
         if start is not None:
             query["start_date"] = _iso(start)
