@@ -222,3 +222,12 @@ class AddigyTransportError(AddigyError, TransportError):
 
 class AddigyResponseLostError(AddigyTransportError, ResponseLostError):
     """An Addigy write may have been applied but its answer was lost."""
+
+
+class AddigyIncompleteReadError(AddigyTransportError):
+    """A paged Addigy read could not be proven complete (page counts, totals, short or repeated pages).
+
+    Raised instead of returning part of a list: devices missing from a short read would look
+    removed. Transient like a lost answer (the set may have changed while it was read), so the
+    task is retried; nothing is planned from it.
+    """

@@ -131,6 +131,7 @@ def main() -> int:
             return 1
         print()
         print(render_binding_table(record["results"]))
+        print_warnings(record)
         print_link_status(record)
         first_writes = writes(sb)
         print(f"\n   ConnectWise writes: {first_writes}")
@@ -146,9 +147,10 @@ def main() -> int:
         if record2:
             print_link_status(record2)
     print(
-        "\nThe red policy is Globex Fleet: one device reports an Ethernet MAC address that is not one\n"
-        "(see its error in the table). Each run fails on purpose while a device is not linked, so\n"
-        "Airflow's retries act as the seed's \"Retry Pending\".\n\n"
+        "\nThe red policy is Globex Fleet: Addigy lists one of its devices without an agent id (an\n"
+        "enrolment that never completed), so it cannot have a configuration (see its error in the\n"
+        "table). Another Globex device reports an Ethernet MAC address that is not one: it is linked,\n"
+        "and its warning above says the MAC address was not written.\n\n"
         "Try next:\n"
         "  make sandbox                      # the sandbox on :8765, printing the connections to export\n"
         "  make test                         # the test suite (sandbox, hooks, DAGs end to end)\n"
@@ -156,6 +158,20 @@ def main() -> int:
         f"  Airflow's task logs of this demo: {log_path}"
     )
     return 0
+
+
+def print_warnings(record: dict, limit: int = 12) -> None:
+    """Print the devices' warnings (a value that was not written, a name that was cut...)."""
+    from airflow_provider_connectwise.core import printable
+
+    noted = [(r["device_name"], w) for r in record["results"] for w in r.get("warnings") or ()]
+    if not noted:
+        return
+    print(f"\n   Warnings ({len(noted)}; each of these devices is still linked):")
+    for name, warning in noted[:limit]:
+        print(f"   - {printable(name, 40)}: {printable(warning, 160)}")
+    if len(noted) > limit:
+        print(f"   ... and {len(noted) - limit} more in the XCom 'connectwise_binding'")
 
 
 def print_link_status(record: dict) -> None:

@@ -5,18 +5,28 @@ Modules (see ``docs/design.md``): ``catalogue`` (what "Next" fetches), ``setting
 fields), ``planning`` (reconcile devices with a company's configurations), ``apply`` (run the
 writes), ``binding`` (Devices Binding results and link status).
 
-This module also holds the two text helpers every renderer shares (``printable`` and
-``text_table``): they live here rather than in a private module only because the module list of
-the core is fixed; they depend on nothing but the standard library.
+This module also holds the text helpers the renderers and the mapping share (``printable``,
+``preview``, ``text_table``, ``clean_text``, ``utf16_length``, ``cut_utf16``): they live here rather
+than in a private module only because the module list of the core is fixed; they depend on nothing
+but the standard library.
 """
 
 from __future__ import annotations
 
+import math
 import textwrap
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
-__all__ = ["BIDI_CONTROLS", "printable", "text_table"]
+__all__ = [
+    "BIDI_CONTROLS",
+    "clean_text",
+    "cut_utf16",
+    "preview",
+    "printable",
+    "text_table",
+    "utf16_length",
+]
 
 _ELLIPSIS = "…"
 
@@ -48,6 +58,75 @@ def printable(value: object, limit: int | None = None) -> str:
     if limit is not None and len(result) > limit:
         result = result[: max(limit - 1, 0)] + _ELLIPSIS
     return result
+
+
+def preview(value: object, limit: int = 80) -> str:
+    """Return an outside value of any type as a short, log-safe ``repr`` (never raises).
+
+    ``repr`` alone can fail or run long on outside data: an integer of more than 4300 digits
+    refuses ``str``, a deeply nested list exceeds the recursion limit, a 1 MB string is 1 MB. Text
+    is cut before it is shown; containers are described rather than rendered.
+
+    :param value: any value (typically decoded JSON).
+    :param limit: maximum length of the result.
+    """
+    if isinstance(value, str):
+        shown = repr(value[: limit + 1])
+    elif isinstance(value, bool) or value is None or isinstance(value, float):
+        shown = repr(value)
+    elif isinstance(value, int):
+        digits = int(math.log10(abs(value))) + 1 if value else 1
+        shown = repr(value) if digits < limit else f"<a number of {digits} digits>"
+    elif isinstance(value, Mapping):
+        shown = f"<an object of {len(value)} keys>"
+    elif isinstance(value, (list, tuple)):
+        shown = f"<a list of {len(value)} items>"
+    else:
+        shown = f"<{type(value).__name__}>"
+    return printable(shown, limit)
+
+
+def utf16_length(text: str) -> int:
+    """Return the length ConnectWise (.NET) sees: UTF-16 code units.
+
+    :param text: any text.
+    """
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def cut_utf16(text: str, limit: int) -> str:
+    """Return ``text`` cut to at most ``limit`` UTF-16 code units, never splitting a character.
+
+    :param text: any text.
+    :param limit: the maximum length in UTF-16 code units.
+    """
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index].rstrip()
+    return text
+
+
+def clean_text(text: str) -> str:
+    """Return outside text NFC-normalised, single-spaced and trimmed, without control characters.
+
+    Tabs, newlines and other whitespace become one space; other control characters, lone
+    surrogates, bidirectional overrides and the byte-order mark are removed (other format
+    characters, such as the joiner inside emoji, are kept).
+
+    :param text: the raw text.
+    """
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        category = unicodedata.category(char)
+        if char.isspace() or category in ("Zl", "Zp"):
+            out.append(" ")
+        elif category in ("Cc", "Cs") or char in BIDI_CONTROLS or char == "\ufeff":
+            continue
+        else:
+            out.append(char)
+    return " ".join("".join(out).split())
 
 
 def text_table(

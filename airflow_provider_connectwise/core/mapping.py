@@ -6,36 +6,46 @@ A device record is the JSON-safe dict of ``docs/design.md``::
      "facts": {"device_name": "Ann's MacBook",         # a bare value, or Addigy's envelope:
                "serial_number": {"value": "C02…", "type": "string", "error_msg": null}}}
 
-Every value in it comes from outside. :func:`map_device` returns a :class:`MappedDevice` or raises
-:class:`DeviceMappingError` naming the device (name and agent id) and the field.
+Every value in it comes from outside, of any JSON type. :func:`map_device` returns a
+:class:`MappedDevice` or raises :class:`DeviceMappingError` naming the device (name and agent id)
+and the field -- nothing else, whatever the facts hold.
 
 Decisions:
 
-- ``deviceIdentifier`` is the agent id and ``managementLink`` the rendered template, always; they
-  identify the device and mark the configuration as ours, so they are never cut or cleaned: an
-  agent id that is empty, not text, holds control characters or is longer than 100 characters is
-  an error rather than a silently different identity.
+- A device fails only when it cannot have a configuration: the record is not an object, its agent
+  id is unusable, its policy ids are unreadable. ``deviceIdentifier`` is the agent id and
+  ``managementLink`` the rendered template, always; they identify the device and mark the
+  configuration as ours, so they are never cut or cleaned: an agent id that is empty, not text,
+  holds control characters or is longer than 100 characters is an error rather than a silently
+  different identity (surrounding spaces are trimmed).
+- A fact that cannot be normalised (a MAC address that is not one, a boolean where text is
+  expected, RAM of 40 digits, NaN) leaves that one field unwritten, with a warning naming the field
+  and the value (``macAddress: 'zz:zz' is not a MAC address (fact ...); not written``); the device
+  is still mapped. ``facts`` that are not an object read as no facts, with a warning.
+- A missing fact, ``null``, or a value that is empty after cleaning leaves the field out: the
+  configuration keeps what it has (nothing is ever cleared); a missing serial number says so in a
+  warning. A fact carrying ``error_msg`` is also left out, with a warning naming the fact and the
+  message.
 - Text is NFC-normalised; tabs, newlines and other whitespace become one space, runs of
   whitespace collapse, the ends are trimmed; other control characters, lone surrogates and
   bidirectional overrides are removed (other format characters, such as the joiner inside emoji,
-  are kept). Quotes, backslashes and ``*`` are data and are kept.
+  are kept). Quotes, backslashes and ``*`` are data and are kept. Text beyond 4096 characters is
+  cut before cleaning (every maximum is far below it).
 - Lengths are ConnectWise's maximums counted in UTF-16 code units (ConnectWise is a .NET
   application), so an emoji counts two; cutting never splits a character and adds a warning.
-- A missing fact, ``null``, or a value that is empty after cleaning leaves the field out: the
-  configuration keeps what it has (nothing is ever cleared). A fact carrying ``error_msg`` is also
-  left out, with a warning naming the fact and the message.
-- A boolean, object or list where text is expected is an error (lists are accepted only for MAC
-  and IP addresses, where the first valid entry wins).
 - MAC: ``aa:bb:cc:dd:ee:ff``, ``aa-bb-…`` (one or two digits per group), ``aabb.ccdd.eeff`` and
-  ``aabbccddeeff``, spaces ignored, several separated by ``,`` ``;`` or newlines -> the first valid
-  one as ``AA:BB:CC:DD:EE:FF``. ``00:00:00:00:00:00`` is a placeholder, not an address.
-- IP: IPv4 or IPv6 (with a zone, ``fe80::1%en0``), several separated by commas or spaces -> the
-  first valid one in its compressed form. ``0.0.0.0``/``::`` mean "no address" and are skipped.
+  ``aabbccddeeff``, spaces ignored, several in a list or separated by ``,`` ``;`` or spaces -> the
+  first valid one as ``AA:BB:CC:DD:EE:FF``, with a warning when several were reported.
+  ``00:00:00:00:00:00`` is a placeholder, not an address.
+- IP: IPv4 or IPv6 (with a zone, ``fe80::1%en0``), several in a list or separated by commas or
+  spaces -> the first valid one in its compressed form (warned about as for MACs). ``0.0.0.0``/``::``
+  mean "no address" and are skipped.
 - cpuSpeed in GHz, at most two decimals: ``2.3``, ``"2.3 GHz"``, ``"2300 MHz"``, a bare number
   above 100 is MHz and one above 1,000,000 is Hz; a processor name such as ``"… @ 2.60GHz"`` is
-  read too. A decimal comma is accepted.
+  read too. A decimal comma is accepted. Above 1000 GHz, zero or negative is not a speed.
 - ram in GB (binary units: 1 GB = 1024 MB), one decimal when needed: ``"16 GB"``, ``"16384 MB"``,
-  ``"17179869184"`` (a bare number of 1,048,576 or more is bytes, below it GB), ``16``.
+  ``"17179869184"`` (a bare number of 1,048,576 or more is bytes, below it GB), ``16``. Above a
+  petabyte, zero or negative is not a memory size.
 - A device without a usable name is named after its serial number, else its agent id, with a
   warning (ConnectWise requires ``name``).
 """
@@ -48,12 +58,19 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from airflow_provider_connectwise.core import BIDI_CONTROLS, printable
+from airflow_provider_connectwise.core import (
+    BIDI_CONTROLS,
+    clean_text,
+    cut_utf16,
+    preview,
+    printable,
+    utf16_length,
+)
 
 __all__ = [
     "DEFAULT_FIELD_MAPPING",
@@ -81,8 +98,8 @@ DEFAULT_FIELD_MAPPING: Mapping[str, str] = MappingProxyType(
         "ipAddress": "local_ip",
         "osType": "os_platform",
         "osInfo": "system_version",
-        "cpuSpeed": "processor_speed",
-        "ram": "total_memory",
+        "cpuSpeed": "processor_speed_ghz",
+        "ram": "total_memory_gb",
         "lastLoginName": "current_user",
     }
 )
@@ -165,44 +182,16 @@ class MappedDevice:
 
 # --- text helpers -------------------------------------------------------------------------------
 
+#: Outside text longer than this is cut before it is cleaned: every field's maximum is far below
+#: it, and cleaning a 1 MB value character by character would only cost time.
+_MAX_RAW_TEXT = 4096
+#: Entries of a list fact (several MAC or IP addresses) looked at; the first valid one wins.
+_MAX_LIST_ENTRIES = 64
+
 
 def _show(value: Any) -> str:
-    """Show an outside value inside a message: repr'd, escaped and cut."""
-    return printable(repr(value), _SHOW_LIMIT)
-
-
-def utf16_length(text: str) -> int:
-    """Return the length ConnectWise (.NET) sees: UTF-16 code units.
-
-    :param text: any text.
-    """
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
-def _cut(text: str, limit: int) -> str:
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return text[:index].rstrip()
-    return text
-
-
-def clean_text(text: str) -> str:
-    """Return outside text NFC-normalised, single-spaced and trimmed, without control characters.
-
-    :param text: the raw text.
-    """
-    out = []
-    for char in unicodedata.normalize("NFC", text):
-        category = unicodedata.category(char)
-        if char.isspace() or category in ("Zl", "Zp"):
-            out.append(" ")
-        elif category in ("Cc", "Cs") or char in BIDI_CONTROLS or char == "\ufeff":
-            continue
-        else:
-            out.append(char)
-    return " ".join("".join(out).split())
+    """Show an outside value inside a message: repr'd, escaped and cut (never raises)."""
+    return preview(value, _SHOW_LIMIT)
 
 
 def _kind(value: Any) -> str:
@@ -212,42 +201,64 @@ def _kind(value: Any) -> str:
         return "an object"
     if isinstance(value, (list, tuple)):
         return "a list"
+    if isinstance(value, (int, float)):
+        return "a number"
     return type(value).__name__
 
 
+def _raw_text(raw: str) -> str:
+    return clean_text(raw[:_MAX_RAW_TEXT])
+
+
 def _scalar_text(raw: Any) -> str:
-    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise _FieldError(f"expected text, got {_kind(raw)} {_show(raw)}")
+    if isinstance(raw, str):
+        return _raw_text(raw)
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise _FieldError(f"{_show(raw)} is {_kind(raw)}, not text")
     if isinstance(raw, float) and not math.isfinite(raw):
-        raise _FieldError(f"expected text, got {_show(raw)}")
-    return clean_text(raw if isinstance(raw, str) else str(raw))
+        raise _FieldError(f"{_show(raw)} is not a finite number")
+    if isinstance(raw, int) and abs(raw) >= 10**_MAX_NUMBER_DIGITS:
+        raise _FieldError(f"{_show(raw)} is too long a number to be text")
+    return str(raw)
 
 
-# --- field normalisers: raw fact value -> ConnectWise text, or None to leave the field out -----
+# --- field normalisers: raw fact value -> (ConnectWise text or None, notes) ----------------------
+# A normaliser raises _FieldError when the fact holds a value its field cannot take (the field is
+# then left unwritten, with a warning); it returns None when the fact says "nothing" (empty text,
+# a placeholder address), and notes for what a person should know about a value it did write.
+
+_MAX_NUMBER_DIGITS = 40
 
 
-def _normalise_text(raw: Any) -> str | None:
-    return _scalar_text(raw) or None
+def _normalise_text(raw: Any) -> tuple[str | None, list[str]]:
+    return _scalar_text(raw) or None, []
 
 
-def _candidates(raw: Any, separators: str) -> list[str]:
-    items = list(raw) if isinstance(raw, (list, tuple)) else [raw]
-    out = []
+def _address_tokens(raw: Any, separators: str) -> list[str]:
+    """Split a fact into the addresses it reports: list entries, then ``separators``."""
+    items = list(raw[:_MAX_LIST_ENTRIES]) if isinstance(raw, (list, tuple)) else [raw]
+    out: list[str] = []
     for item in items:
         if item is None:
             continue
         if not isinstance(item, str):
-            raise _FieldError(f"expected text, got {_kind(item)} {_show(item)}")
-        out.extend(part for part in re.split(separators, clean_text(item)) if part.strip())
+            raise _FieldError(f"{_show(raw)} holds {_kind(item)}, not text")
+        out.extend(part for part in re.split(separators, _raw_text(item)) if part.strip())
     return out
+
+
+def _several(count: int) -> list[str]:
+    return [f"{count} addresses reported; the first valid one is written"] if count > 1 else []
 
 
 _MAC_GROUPS = re.compile(r"[0-9a-f]{1,2}([:-])[0-9a-f]{1,2}(?:\1[0-9a-f]{1,2}){4}", re.ASCII | re.IGNORECASE)
 _MAC_DOTTED = re.compile(r"[0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}", re.ASCII | re.IGNORECASE)
 _MAC_BARE = re.compile(r"[0-9a-f]{12}", re.ASCII | re.IGNORECASE)
+_ZERO_MAC = "00:00:00:00:00:00"
 
 
 def _parse_mac(text: str) -> str | None:
+    """Return ``AA:BB:CC:DD:EE:FF`` (all zeros for the placeholder), ``None`` when not a MAC."""
     text = "".join(text.split())
     if _MAC_GROUPS.fullmatch(text):
         digits = "".join(group.zfill(2) for group in re.split(r"[:-]", text))
@@ -257,84 +268,88 @@ def _parse_mac(text: str) -> str | None:
         digits = text
     else:
         return None
-    if int(digits, 16) == 0:
-        return None
     digits = digits.upper()
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
-def _normalise_mac(raw: Any) -> str | None:
-    candidates = _candidates(raw, r"[,;]")
-    for candidate in candidates:
-        mac = _parse_mac(candidate)
-        if mac:
-            return mac
-        # "aa:bb:… 11:22:…" -- several addresses separated by spaces only.
-        for part in candidate.split():
-            mac = _parse_mac(part)
-            if mac:
-                return mac
-    if candidates:
-        raise _FieldError(f"no valid MAC address in {_show(raw)}")
-    return None
+def _normalise_mac(raw: Any) -> tuple[str | None, list[str]]:
+    macs: list[str | None] = []
+    for candidate in _address_tokens(raw, r"[,;]"):
+        whole = _parse_mac(candidate)
+        # "aa:bb:… 11:22:…": several addresses separated by spaces only.
+        macs.extend([whole] if whole else [_parse_mac(part) for part in candidate.split()])
+    reported = [mac for mac in macs if mac != _ZERO_MAC]  # all zeros is a placeholder, not an address
+    valid = [mac for mac in reported if mac]
+    if valid:
+        return valid[0], _several(len(reported))
+    if reported:
+        raise _FieldError(f"{_show(raw)} is not a MAC address")
+    if macs:
+        raise _FieldError(f"{_show(raw)} is a placeholder, not a MAC address")
+    return None, []
 
 
-def _normalise_ip(raw: Any) -> str | None:
-    candidates = _candidates(raw, r"[,;\s]+")
-    placeholders = 0
-    for candidate in candidates:
+def _normalise_ip(raw: Any) -> tuple[str | None, list[str]]:
+    reported: list[str | None] = []
+    for candidate in _address_tokens(raw, r"[,;\s]+"):
         try:
             address = ipaddress.ip_address(candidate)
         except ValueError:
+            reported.append(None)
             continue
-        if address.is_unspecified:
-            placeholders += 1
-            continue
-        return str(address)
-    if len(candidates) > placeholders:
-        raise _FieldError(f"no valid IP address in {_show(raw)}")
-    return None
+        if not address.is_unspecified:  # 0.0.0.0 and :: mean "no address"
+            text = str(address)
+            reported.append(text if len(text) <= MAX_LENGTHS["ipAddress"] else None)
+    valid = [ip for ip in reported if ip]
+    if valid:
+        return valid[0], _several(len(reported))
+    if reported:
+        raise _FieldError(f"{_show(raw)} is not an IP address")
+    return None, []
 
 
 def _number_and_unit(raw: Any, units: str) -> tuple[Decimal, str | None]:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise _FieldError(f"expected a number, got {_kind(raw)} {_show(raw)}")
-    if isinstance(raw, (int, float)):
-        if isinstance(raw, float) and not math.isfinite(raw):
-            raise _FieldError(f"expected a number, got {_show(raw)}")
-        return Decimal(str(raw)), None
-    text = clean_text(raw)
-    number = r"([0-9]+(?:[.,][0-9]+)?)"
+        raise _FieldError(f"{_show(raw)} is {_kind(raw)}, not a number")
+    if isinstance(raw, int):
+        if abs(raw) >= 10**_MAX_NUMBER_DIGITS:
+            raise _FieldError(f"{_show(raw)} is not a plausible number")
+        return Decimal(raw), None
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise _FieldError(f"{_show(raw)} is not a finite number")
+        return Decimal(repr(raw)), None
+    text = _raw_text(raw)
+    number = rf"([0-9]{{1,{_MAX_NUMBER_DIGITS}}}(?:[.,][0-9]{{1,{_MAX_NUMBER_DIGITS}}})?)"
     match = re.fullmatch(rf"{number}\s*({units})?", text, re.ASCII | re.IGNORECASE)
     if match is None:
         # A processor name such as "Intel(R) Core(TM) i7-9750H CPU @ 2.60GHz".
         # The lookbehind keeps a number from starting mid-token: "-1 GHz" is not 1 GHz.
         match = re.search(rf"(?<![-\w.,]){number}\s*({units})\b", text, re.ASCII | re.IGNORECASE)
     if match is None:
-        raise _FieldError(f"cannot read a number from {_show(raw)}")
-    try:
-        value = Decimal(match.group(1).replace(",", "."))
-    except InvalidOperation:
-        raise _FieldError(f"cannot read a number from {_show(raw)}") from None
-    return value, (match.group(2) or "").lower() or None
+        raise _FieldError(f"{_show(raw)} is not a number")
+    return Decimal(match.group(1).replace(",", ".")), (match.group(2) or "").lower() or None
 
 
-def _compact(value: Decimal, places: str) -> str:
+def _compact(value: Decimal, places: str, low: Decimal, high: Decimal, what: str, raw: Any) -> str:
+    """Round ``value`` to ``places``; refuse what is not in ``(low, high]`` once rounded."""
+    # Bounded first: quantize() of a number with more digits than the context holds raises.
+    if not low < value <= high:
+        raise _FieldError(f"{_show(raw)} is not a plausible {what}")
     rounded = value.quantize(Decimal(places), rounding=ROUND_HALF_UP).normalize()
+    if rounded <= low:
+        raise _FieldError(f"{_show(raw)} is not a plausible {what}")
     return format(rounded, "f")
 
 
-def _normalise_cpu_speed(raw: Any) -> str | None:
-    if isinstance(raw, str) and not clean_text(raw):
-        return None
+def _normalise_cpu_speed(raw: Any) -> tuple[str | None, list[str]]:
+    if isinstance(raw, str) and not _raw_text(raw):
+        return None, []
     value, unit = _number_and_unit(raw, "ghz|mhz|hz")
     if unit is None:
         unit = "hz" if value >= 1_000_000 else "mhz" if value > 100 else "ghz"
     ghz = value / {"ghz": 1, "mhz": 1000, "hz": 1_000_000_000}[unit]
-    text = _compact(ghz, "0.01")
-    if Decimal(text) <= 0:
-        raise _FieldError(f"not a plausible processor speed: {_show(raw)}")
-    return text
+    return _compact(ghz, "0.01", Decimal(0), Decimal(1000), "processor speed", raw), []
 
 
 _RAM_FACTORS = {
@@ -355,19 +370,17 @@ _RAM_FACTORS = {
 }
 
 
-def _normalise_ram(raw: Any) -> str | None:
-    if isinstance(raw, str) and not clean_text(raw):
-        return None
+def _normalise_ram(raw: Any) -> tuple[str | None, list[str]]:
+    if isinstance(raw, str) and not _raw_text(raw):
+        return None, []
     value, unit = _number_and_unit(raw, "bytes|kib|mib|gib|tib|kb|mb|gb|tb|b|k|m|g|t")
     if unit is None:
         unit = "b" if value >= 2**20 else "gb"
-    text = _compact(value * _RAM_FACTORS[unit], "0.1")
-    if Decimal(text) <= 0:
-        raise _FieldError(f"not a plausible memory size: {_show(raw)}")
-    return text
+    # At most a petabyte: anything larger is a unit mix-up, not memory.
+    return _compact(value * _RAM_FACTORS[unit], "0.1", Decimal(0), Decimal(2**20), "memory size", raw), []
 
 
-_NORMALISERS: Mapping[str, Callable[[Any], str | None]] = MappingProxyType(
+_NORMALISERS: Mapping[str, Callable[[Any], tuple[str | None, list[str]]]] = MappingProxyType(
     {
         "name": _normalise_text,
         "serialNumber": _normalise_text,
@@ -429,9 +442,10 @@ def _open_fact(value: Any) -> tuple[Any, str | None]:
     """Return (bare value, error message) of a fact: bare values pass, envelopes are opened."""
     if isinstance(value, Mapping) and ("value" in value or "error_msg" in value):
         error = value.get("error_msg")
-        if error not in (None, ""):
-            return None, clean_text(str(error)) or "unknown error"
-        return value.get("value"), None
+        if error is None or error is False or error == "":
+            return value.get("value"), None
+        text = _raw_text(error) if isinstance(error, str) else _show(error)
+        return None, text or "unknown error"
     return value, None
 
 
@@ -453,9 +467,9 @@ def _label(facts: Mapping[Any, Any], mapping: Mapping[str, str | None]) -> str:
     """Best-effort readable name of a device for messages, before anything is validated."""
     for field_name in ("name", "serialNumber"):
         fact = mapping.get(field_name)
-        value, _ = _open_fact(facts.get(fact)) if fact else (None, None)
-        if isinstance(value, str) and clean_text(value):
-            return printable(clean_text(value), 60)
+        value, _ = _open_fact(facts.get(fact)) if isinstance(fact, str) else (None, None)
+        if isinstance(value, str) and _raw_text(value[:200]):
+            return printable(_raw_text(value[:200]), 60)
     return "<unnamed device>"
 
 
@@ -463,11 +477,12 @@ def _agentid(device: Mapping[str, Any], label: str) -> str:
     raw = device.get("agentid")
     if not isinstance(raw, str) or not raw.strip():
         raise DeviceMappingError(label, None, "agentid", f"missing or not text: {_show(raw)}")
+    # Checked before trimming: a control character at either end is no more acceptable inside.
+    if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in BIDI_CONTROLS for char in raw):
+        raise DeviceMappingError(
+            label, raw.strip(), "deviceIdentifier", "agent id contains control characters"
+        )
     agentid = raw.strip()
-    if any(
-        unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in BIDI_CONTROLS for char in agentid
-    ):
-        raise DeviceMappingError(label, agentid, "deviceIdentifier", "agent id contains control characters")
     if utf16_length(agentid) > MAX_LENGTHS["deviceIdentifier"]:
         raise DeviceMappingError(
             label,
@@ -490,12 +505,60 @@ def _policy_ids(device: Mapping[str, Any], label: str, agentid: str) -> tuple[st
         raw.extend(many)
     out: list[str] = []
     for item in raw:
-        if isinstance(item, bool) or not isinstance(item, (str, int)) or not str(item).strip():
+        if isinstance(item, str):
+            text = _raw_text(item)
+        elif isinstance(item, int) and not isinstance(item, bool) and abs(item) < 10**_MAX_NUMBER_DIGITS:
+            text = str(item)
+        else:
+            text = ""
+        if not text:
             raise DeviceMappingError(label, agentid, "policy_id", f"not a policy id: {_show(item)}")
-        policy_id = clean_text(str(item))
-        if policy_id not in out:
-            out.append(policy_id)
+        if text not in out:
+            out.append(text)
     return tuple(out)
+
+
+def _read_field(field_name: str, fact: str, facts: Mapping[Any, Any]) -> tuple[str | None, list[str]]:
+    """Return one field's value (``None``: not written) and its warnings; never raises."""
+    shown_fact = printable(repr(fact), 60)
+    raw, error = _open_fact(facts.get(fact))
+    if error is not None:
+        return None, [
+            f"{field_name} left unchanged: fact {shown_fact} reported an error: {printable(error, 200)}"
+        ]
+    if raw is None:
+        if field_name == "serialNumber":
+            return None, [
+                f"serialNumber: no serial number (fact {shown_fact} is missing or null); not written"
+            ]
+        return None, []
+    try:
+        value, notes = _NORMALISERS[field_name](raw)
+    except _FieldError as exc:
+        return None, [f"{field_name}: {exc} (fact {shown_fact}); not written"]
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+        # Containment: whatever a value does to a normaliser stays with this field.
+        return None, [f"{field_name}: {_show(raw)} could not be read ({type(exc).__name__}); not written"]
+    warnings = [f"{field_name}: {note}" for note in notes]
+    if not value:
+        return None, warnings
+    limit = MAX_LENGTHS[field_name]
+    if utf16_length(value) > limit:
+        warnings.append(f"{field_name} cut to {limit} characters, ConnectWise's maximum (was {len(value)})")
+        value = cut_utf16(value, limit)
+    return value, warnings
+
+
+def _fallback_name(values: Mapping[str, str], agentid: str, fact: Any) -> tuple[str, str]:
+    """A stand-in name (ConnectWise requires one) and the warning saying so."""
+    name, source = values.get("serialNumber"), "serial number"
+    if name is None:
+        name, source = agentid, "agent id"
+    warning = (
+        f"name: no device name (fact {printable(repr(fact), 60)}); a new configuration is named after its "
+        f"{source}, an existing one keeps its name"
+    )
+    return cut_utf16(name, MAX_LENGTHS["name"]), warning
 
 
 def map_device(
@@ -506,68 +569,49 @@ def map_device(
 ) -> MappedDevice:
     """Turn one MDM device record into ConnectWise configuration field values.
 
+    A fact that cannot be normalised leaves its field unwritten, with a warning; only a device
+    that cannot have a configuration at all fails.
+
     :param device: the device record (see the module docstring); untrusted.
     :param mapping: ConnectWise field -> fact identifier (``None`` or absent: the field is not
         synced); defaults to :data:`DEFAULT_FIELD_MAPPING`.
     :param management_link_template: the ownership marker template (already validated).
-    :raises DeviceMappingError: the record cannot become a configuration (no agent id, a value
-        that is not what its field needs...); the error names the device and the field.
+    :raises DeviceMappingError: the record cannot become a configuration (not an object, no usable
+        agent id, unreadable policy ids); the error names the device and the field.
     """
     mapping = DEFAULT_FIELD_MAPPING if mapping is None else mapping
+    unknown = [name for name in mapping if name not in _NORMALISERS]
+    if unknown:
+        raise ValueError(f"field_mapping names {unknown[0]!r}, which is not a mapped ConnectWise field")
     if not isinstance(device, Mapping):
         raise DeviceMappingError(
             "<not a device record>", None, "device", f"expected an object, got {_show(device)}"
         )
+    warnings: list[str] = []
     facts = device.get("facts")
     if facts is None:
         facts = {}
-    label = _label(facts, mapping) if isinstance(facts, Mapping) else "<unnamed device>"
+    elif not isinstance(facts, Mapping):
+        warnings.append(f"facts: expected an object, got {_kind(facts)} {_show(facts)}; no fact read")
+        facts = {}
+    label = _label(facts, mapping)
     agentid = _agentid(device, label)
-    if not isinstance(facts, Mapping):
-        raise DeviceMappingError(label, agentid, "facts", f"expected an object, got {_kind(facts)}")
     policy_ids = _policy_ids(device, label, agentid)
 
-    warnings: list[str] = []
     values: dict[str, str] = {}
     for field_name, fact in mapping.items():
-        normalise = _NORMALISERS.get(field_name)
-        if normalise is None:
-            raise ValueError(f"field_mapping names {field_name!r}, which is not a mapped ConnectWise field")
         if not fact:
             continue
-        raw, error = _open_fact(facts.get(fact))
-        if error is not None:
-            warnings.append(
-                f"{field_name} left unchanged: fact {fact!r} reported an error: {printable(error, 200)}"
-            )
-            continue
-        if raw is None:
-            continue
-        try:
-            value = normalise(raw)
-        except _FieldError as exc:
-            raise DeviceMappingError(label, agentid, field_name, f"fact {fact!r}: {exc}") from None
-        if not value:
-            continue
-        limit = MAX_LENGTHS[field_name]
-        if utf16_length(value) > limit:
-            warnings.append(
-                f"{field_name} cut to {limit} characters, ConnectWise's maximum (was {len(value)})"
-            )
-            value = _cut(value, limit)
-        values[field_name] = value
+        value, notes = _read_field(field_name, fact, facts)
+        warnings.extend(notes)
+        if value is not None:
+            values[field_name] = value
 
     name = values.pop("name", None)
     name_is_fallback = name is None
-    if name_is_fallback:
-        name = values.get("serialNumber")
-        source = "serial number"
-        if name is None:
-            name, source = _cut(agentid, MAX_LENGTHS["name"]), "agent id"
-        warnings.append(
-            f"name: no device name (fact {mapping.get('name')!r}); a new configuration is named after its "
-            f"{source}, an existing one keeps its name"
-        )
+    if name is None:
+        name, warning = _fallback_name(values, agentid, mapping.get("name"))
+        warnings.append(warning)
     link = render_management_link(management_link_template, agentid)
     if len(link) > MAX_LENGTHS["managementLink"]:
         raise DeviceMappingError(

@@ -542,7 +542,10 @@ def _raw_policy_ids(device: Any) -> tuple[str, ...]:
     values = raw if isinstance(raw, list | tuple) else [device.get("policy_id")]
     return tuple(
         dict.fromkeys(
-            str(v) for v in values if isinstance(v, str | int) and not isinstance(v, bool) and str(v)
+            # an int of more than 4300 digits refuses str(): it is no policy id anyway
+            str(v)
+            for v in values
+            if (isinstance(v, str) and v) or (type(v) is int and abs(v) < 10**40)
         )
     )
 

@@ -15,7 +15,9 @@ Decisions:
 - Rule values may be numbers in the document (YAML reads ``14`` as a number); they are compared as
   text. A boolean value is refused: YAML turns ``yes``/``no`` into booleans, which is never meant.
 - Regular expressions run against at most 4096 characters of a fact, so an outside value cannot
-  make a careless pattern run for long.
+  make a careless pattern run for long; a longer fact can only match ``prefix`` (and ``regex``).
+  Of a list fact the first 256 entries are looked at. Evaluation never raises, whatever the fact
+  holds (objects and nested lists match nothing).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ RuleOp = Literal["equals", "one_of", "contains", "prefix", "regex"]
 RULE_OPS: tuple[str, ...] = ("equals", "one_of", "contains", "prefix", "regex")
 
 _MAX_MATCHED_LENGTH = 4096
+_MAX_LIST_ENTRIES = 256
 
 
 def _as_rule_text(value: Any) -> str:
@@ -109,6 +112,20 @@ class TypeRule(BaseModel):
         return None
 
 
+def _fact_text(raw: Any) -> str | None:
+    """The text a rule compares a fact value with; ``None`` for what no rule can match."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, float):
+        return str(raw)
+    if isinstance(raw, int):
+        # str() refuses integers of more than 4300 digits; no rule value is that long anyway.
+        return str(raw) if raw.bit_length() < _MAX_MATCHED_LENGTH else None
+    return None
+
+
 def _norm(text: str, case_sensitive: bool) -> str:
     text = unicodedata.normalize("NFC", text).strip()
     return text if case_sensitive else text.casefold()
@@ -132,24 +149,26 @@ class ResolvedTypeRule:
     type_name: str = ""
 
     def matches(self, facts: Mapping[str, Any]) -> bool:
-        """Return whether this rule matches a device's facts.
+        """Return whether this rule matches a device's facts (never raises, whatever they hold).
 
         :param facts: fact identifier -> bare value (``MappedDevice.facts``).
         """
         raw = facts.get(self.fact)
-        values = raw if isinstance(raw, (list, tuple)) else [raw]
+        values = raw[:_MAX_LIST_ENTRIES] if isinstance(raw, (list, tuple)) else [raw]
         return any(self._matches_one(value) for value in values if value is not None)
 
     def _matches_one(self, raw: Any) -> bool:
-        if isinstance(raw, bool):
-            text = "true" if raw else "false"
-        elif isinstance(raw, (str, int, float)):
-            text = str(raw)
-        else:
+        text = _fact_text(raw)
+        if text is None:
             return False
         if self.op == "regex":
             pattern = _compiled(str(self.value), self.case_sensitive)
-            return pattern.search(unicodedata.normalize("NFC", text)[:_MAX_MATCHED_LENGTH]) is not None
+            return pattern.search(unicodedata.normalize("NFC", text[:_MAX_MATCHED_LENGTH])) is not None
+        if len(text) > _MAX_MATCHED_LENGTH:
+            # Longer than any value a rule is written with: only a prefix can still match.
+            text = text[:_MAX_MATCHED_LENGTH]
+            if self.op != "prefix":
+                return False
         text = _norm(text, self.case_sensitive)
         if self.op == "one_of":
             return text in {_norm(item, self.case_sensitive) for item in self.value}

@@ -2,12 +2,16 @@
 
 Auth is the ``x-api-key`` header (the connection's password, masked). Everything else —
 retries, rate budget, error mapping — is :class:`~._http.RestClient`, the same code the
-ConnectWise hook uses.
+ConnectWise hook uses. A paged read (devices, alerts) is returned whole or not at all: page counts,
+totals and page sizes must prove it complete, else :class:`AddigyIncompleteReadError` (retryable)
+is raised before the caller sees a single item, so a short read never looks like removed devices.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -15,11 +19,13 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseHook
 
+from airflow_provider_connectwise.core import printable
 from airflow_provider_connectwise.core.site import SiteError, site_from_connection
 from airflow_provider_connectwise.exceptions import (
     AddigyAuthError,
     AddigyConflictError,
     AddigyError,
+    AddigyIncompleteReadError,
     AddigyNotFoundError,
     AddigyRateLimitedError,
     AddigyResponseLostError,
@@ -148,20 +154,30 @@ class AddigyHook(BaseHook):
     def iter_policy_devices(
         self, policy_id: str, fact_identifiers: Sequence[str], *, per_page: int = DEVICES_PER_PAGE
     ) -> Iterator[dict[str, Any]]:
-        """Stream every device of a policy with the given facts (all pages).
+        """Every device of a policy with the given facts: all pages, proven complete first.
 
         The policy filter is the nested ``query.policy_id``; Addigy silently ignores a
         top-level one.
+
+        :param policy_id: the Addigy policy id.
+        :param fact_identifiers: the facts to read (duplicates dropped).
+        :param per_page: page size asked for.
+        :raises AddigyIncompleteReadError: the pages do not prove the read complete.
         """
         body = {
             "desired_fact_identifiers": list(dict.fromkeys(fact_identifiers)),
             "per_page": per_page,
             "query": {"policy_id": str(policy_id)},
         }
-        yield from self._pages(self._org("devices"), body)
+        yield from self._pages(self._org("devices"), body, key="agentid")
 
     def list_policy_devices(self, policy_id: str, fact_identifiers: Sequence[str]) -> list[dict[str, Any]]:
-        """Every device of a policy, each tagged with ``policy_id`` (the sync's device records)."""
+        """Every device of a policy, each tagged with ``policy_id`` (the sync's device records).
+
+        :param policy_id: the Addigy policy id.
+        :param fact_identifiers: the facts to read.
+        :raises AddigyIncompleteReadError: the pages do not prove the read complete.
+        """
         return [
             {**device, "policy_id": str(policy_id)}
             for device in self.iter_policy_devices(policy_id, fact_identifiers)
@@ -181,16 +197,20 @@ class AddigyHook(BaseHook):
         total = ((self._post_query(self._org("devices"), body) or {}).get("metadata") or {}).get("total")
         return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
 
-    def _pages(self, path: str, body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        page = 1
-        while True:
-            answer = self._post_query(path, {**body, "page": page}) or {}
-            items = answer.get("items") or []
-            yield from items
-            page_count = int((answer.get("metadata") or {}).get("page_count") or 0)
-            if not items or page >= page_count:
-                return
-            page += 1
+    def _pages(self, path: str, body: Mapping[str, Any], *, key: str) -> list[Any]:
+        """Read every page of a paged query; return all items or raise -- never part of them.
+
+        Each answer must be ``{items: [...], metadata: {page_count, total, ...}}`` with the same
+        ``page_count`` and ``total`` on every page, full pages before the last, and as many items
+        in all as ``total`` says, no item listed twice (a repeated or overlapping page). Two
+        different records with one ``key`` are not a duplicate: two Macs can report one agent id.
+
+        :raises AddigyIncompleteReadError: the answers do not prove the read complete.
+        """
+        reader = _PageReader(path, int(body.get("per_page") or 0), key)
+        while reader.wants_more:
+            reader.add(self._post_query(path, {**body, "page": reader.next_page}))
+        return reader.items
 
     # -- alerts -------------------------------------------------------------------------------
 
@@ -203,7 +223,10 @@ class AddigyHook(BaseHook):
         agent_ids: Iterable[str] = (),
         ids: Iterable[str] = (),
     ) -> Iterator[dict[str, Any]]:
-        """Stream monitoring alerts (all pages), filtered by time window, status, device or id."""
+        """Monitoring alerts (all pages, proven complete), filtered by time window, status, device or id.
+
+        :raises AddigyIncompleteReadError: the pages do not prove the read complete.
+        """
         query: dict[str, Any] = {}
         if start is not None:
             query["start_date"] = _iso(start)
@@ -219,7 +242,7 @@ class AddigyHook(BaseHook):
             "sort_direction": "asc",
             "query": query,
         }
-        yield from self._pages("oa/monitoring/alerts/query", body)
+        yield from self._pages("oa/monitoring/alerts/query", body, key="id")
 
     def alert_action(self, action: str, alert_ids: Iterable[str]) -> Any:
         """Acknowledge, resolve or mute alerts (repeating it is harmless, so it is retried)."""
@@ -234,6 +257,86 @@ class AddigyHook(BaseHook):
     def resolve_alerts(self, alert_ids: Iterable[str]) -> Any:
         """Resolve alerts in Addigy (the direction Addigy itself does not do)."""
         return self.alert_action("resolve", alert_ids)
+
+
+def _digest(item: Any) -> bytes | None:
+    """A fingerprint of one decoded JSON item, ``None`` when it cannot be serialised."""
+    try:
+        text = json.dumps(item, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _count(value: Any) -> int | None:
+    """A count from metadata: a non-negative integer (not a boolean), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    return value
+
+
+class _PageReader:
+    """Check a paged read page by page, so that a read that is not provably whole raises."""
+
+    def __init__(self, path: str, per_page: int, key: str) -> None:
+        self.path = path
+        self.requested = per_page
+        self.key = key
+        self.items: list[Any] = []
+        self.next_page = 1
+        self.shape: tuple[int, int, int] | None = None  # page_count, total, per_page of page 1
+        self.seen: set[bytes | None] = set()
+
+    @property
+    def wants_more(self) -> bool:
+        return self.shape is None or self.next_page <= self.shape[0]
+
+    def fail(self, why: str) -> AddigyIncompleteReadError:
+        return AddigyIncompleteReadError(
+            f"the read cannot be proven complete at page {self.next_page}: {why}; nothing is planned from it",
+            method="POST",
+            path=self.path,
+        )
+
+    def add(self, answer: Any) -> None:
+        page = self.next_page
+        if not isinstance(answer, Mapping) or not isinstance(answer.get("metadata"), Mapping):
+            raise self.fail("the answer has no metadata")
+        items, meta = answer.get("items"), answer["metadata"]
+        if not isinstance(items, list):
+            raise self.fail(f"items is {type(items).__name__}, not a list")
+        page_count, total = _count(meta.get("page_count")), _count(meta.get("total"))
+        if page_count is None or total is None:
+            raise self.fail("metadata lacks a page_count or total")
+        per_page = _count(meta.get("per_page")) or self.requested
+        shape = (page_count, total, per_page)
+        if self.shape is None:
+            expected = -(-total // per_page) if per_page else None
+            if expected is None or (page_count != expected and not (total == 0 and page_count <= 1)):
+                raise self.fail(f"page_count {page_count} does not fit total {total} at {per_page} per page")
+            self.shape = shape
+        elif shape != self.shape:
+            raise self.fail(f"page_count/total/per_page changed from {self.shape} to {shape} while reading")
+        if meta.get("page") is not None and meta.get("page") != page:
+            raise self.fail(f"asked for page {page}, got page {meta.get('page')!r}")
+        if _count(meta.get("result_count")) not in (None, len(items)):
+            raise self.fail(f"result_count {meta.get('result_count')!r} but {len(items)} items")
+        last = page >= max(page_count, 1)
+        wanted = total - per_page * (page - 1) if last else per_page
+        if len(items) != wanted:
+            raise self.fail(
+                f"{len(items)} items on page {page} of {page_count}, expected {wanted} (total {total})"
+            )
+        for item in items:
+            digest = _digest(item)
+            if digest is not None and digest in self.seen:
+                ident = item.get(self.key) if isinstance(item, Mapping) else None
+                raise self.fail(f"the same item ({self.key} {printable(repr(ident), 60)}) is listed twice")
+            self.seen.add(digest)
+        self.items.extend(items)
+        self.next_page = page + 1
+        if last:
+            self.next_page = max(page_count, 1) + 1
 
 
 def _iso(value: dt.datetime) -> str:

@@ -19,12 +19,17 @@ the integration must never touch: ``acme-core-switch``, ``acme-rmm-laptop``, ``a
 ``acme-printer``, ``globex-firewall``.
 
 Addigy: policies ``Acme Workstations`` (linked to AcmeCorp), ``Globex Fleet`` (linked to Globex) and
-``Lab Macs`` (not linked), 50 devices (20/18/12). Notable devices (``seed.devices``): ``overlong-name``,
+``Lab Macs`` (not linked), 51 devices (20/19/12). Notable devices (``seed.devices``): ``overlong-name``,
 ``quoted-name`` (double quotes and a backslash), ``unicode-name-1..3``, ``missing-facts``, ``null-facts``,
 ``error-facts``, ``mac-dashes``, ``mac-dots``, ``mac-bare``, ``ram-gb-text``, ``ram-bytes``, ``ram-mb``,
 ``cpu-ghz-text``, ``cpu-mhz``, ``historical-1``/``-2`` (serials of the historical configurations),
 ``ours-inactive``, ``dup-serial-1``/``-2`` (same serial number), ``bad-mac`` (Globex; an Ethernet
-MAC address that is not one: it cannot bind, so Globex Fleet is partially linked). Alerts (``seed.alerts``):
+MAC address that is not one: linked with a warning, its MAC address not written) and ``no-agent-id``
+(Globex; listed without an agent id and with ``"facts": null``, an enrolment that never completed:
+it cannot have a configuration, so Globex Fleet is partially linked). Facts use Addigy's identifiers
+and JSON types (``processor_speed_ghz``/``total_memory_gb`` numbers, ``ethernet_ma_cs`` and
+``policy_ids`` lists, ``online`` a boolean); the ``ram-*``/``cpu-*`` devices hold numbers in units
+or precisions agents actually report. Alerts (``seed.alerts``):
 ``disk-full`` and ``cpu-high`` (Unattended, send_ticket), ``battery`` (Acknowledged), ``resolved-old``
 (Resolved), ``no-ticket`` (Unattended, send_ticket false).
 """
@@ -271,17 +276,20 @@ _VERSIONS = ["macOS 14.4.1 (23E224)", "macOS 13.6.6 (22G630)", "macOS 15.1 (24B8
 
 
 def _clean_facts(rng: random.Random, index: int, prefix: str) -> dict[str, Any]:
+    """A device's facts with Addigy's identifiers and JSON types (numbers, lists, booleans)."""
     user = rng.choice(_FIRST)
     model, kind = rng.choice(_MODELS)
+    mac = _mac(rng)
     return {
         "device_name": f"{prefix}-{user}s-{kind.replace(' ', '')}-{index:02d}",
         "serial_number": _serial(rng),
-        "ethernet_mac_address": _mac(rng),
+        "ethernet_mac_address": mac,
+        "ethernet_ma_cs": [mac],
         "local_ip": f"10.{rng.randrange(1, 20)}.{rng.randrange(0, 255)}.{rng.randrange(2, 254)}",
         "os_platform": "macOS",
         "system_version": rng.choice(_VERSIONS),
-        "processor_speed": rng.choice([2.3, 2.6, 3.2, 3.49, 4.05]),
-        "total_memory": rng.choice([8, 16, 32, 64]),
+        "processor_speed_ghz": rng.choice([2.3, 2.6, 3.2, 3.49, 4.05]),
+        "total_memory_gb": rng.choice([8, 16, 32, 64]),
         "current_user": user.lower(),
         "hardware_model": model,
         "online": rng.random() < 0.8,
@@ -350,13 +358,15 @@ def seed_demo(state: SandboxState) -> SeedInfo:
         dict(label="mac-dashes", ethernet_mac_address="aa-bb-cc-dd-ee-01"),
         dict(label="mac-dots", ethernet_mac_address="aabb.ccdd.ee02"),
         dict(label="mac-bare", ethernet_mac_address="AABBCCDDEE03"),
-        dict(label="ram-gb-text", total_memory="16 GB"),
-        dict(label="ram-bytes", total_memory="17179869184"),
-        dict(label="cpu-ghz-text", processor_speed="2.3 GHz"),
+        # Numbers as Addigy reports them, not always round (labels kept from the text forms).
+        dict(label="ram-gb-text", total_memory_gb=16.0),
+        dict(label="ram-bytes", total_memory_gb=17179869184),  # an agent reporting bytes
+        dict(label="cpu-ghz-text", processor_speed_ghz=2.2999999523),
         dict(
             label="missing-facts",
             serial_number=_MISSING,
             ethernet_mac_address=_MISSING,
+            ethernet_ma_cs=_MISSING,
             current_user=_MISSING,
         ),
         dict(label="null-facts", serial_number=None, local_ip=None, current_user=None),
@@ -371,19 +381,34 @@ def seed_demo(state: SandboxState) -> SeedInfo:
         spec = dict(spec)
         device(p_acme, i + 1, "ACME", **spec)
 
-    # Policy 2: Globex (18 devices).
+    # Policy 2: Globex (18 devices, and one without an agent id).
     globex_devices = [
         dict(label="unicode-name-2", device_name="山田のMacBook Air"),
-        dict(label="ram-mb", total_memory="16384 MB"),
-        dict(label="cpu-mhz", processor_speed="2300"),
+        dict(label="ram-mb", total_memory_gb=15.99),
+        dict(label="cpu-mhz", processor_speed_ghz=2300),  # an agent reporting MHz
         dict(label="mac-upper-colons", ethernet_mac_address="A4:83:E7:0B:1C:2D"),
-        # A fact the integration cannot map: this device fails to bind, so Globex Fleet shows the
-        # seed's red icon (partially linked) until its MAC address is fixed in the MDM.
+        # A fact the integration cannot normalise: the device is linked, its MAC address is not
+        # written, and its result carries a warning saying so.
         dict(label="bad-mac", ethernet_mac_address="not-a-mac"),
     ]
     for i in range(18):
         spec = dict(globex_devices[i]) if i < len(globex_devices) else {}
         device(p_globex, i + 1, "GLX", **spec)
+    # A device that cannot have a configuration: Addigy lists it without an agent id and without
+    # any facts (an enrolment that never completed). Nothing identifies it in ConnectWise, so it
+    # fails and Globex Fleet shows the seed's red icon (partially linked) until it enrols or is
+    # removed. Added without drawing from the RNG, so every other device is as it was.
+    ad.add_device_record(
+        {
+            "agentid": "",
+            "orgid": ad.org_id,
+            "policy_id": p_globex,
+            "audit_date": _ts(-1),
+            "agent_audit_date": _ts(-1),
+            "facts": None,
+        }
+    )
+    info.devices["no-agent-id"] = ""
 
     # Policy 3: Lab (12 devices, not linked).
     dup_serial = "VMWVK1D9CE5ZZ"
@@ -642,8 +667,15 @@ def generate(state: SandboxState, n_devices: int, n_companies: int = 10, *, link
                         "type": "string",
                         "error_msg": None,
                     },
-                    "processor_speed": {"value": 3.2, "type": "number", "error_msg": None},
-                    "total_memory": {"value": 16, "type": "number", "error_msg": None},
+                    "ethernet_ma_cs": {
+                        "value": [
+                            f"02:00:{(n >> 24) & 255:02x}:{(n >> 16) & 255:02x}:{(n >> 8) & 255:02x}:{n & 255:02x}"
+                        ],
+                        "type": "list",
+                        "error_msg": None,
+                    },
+                    "processor_speed_ghz": {"value": 3.2, "type": "number", "error_msg": None},
+                    "total_memory_gb": {"value": 16, "type": "number", "error_msg": None},
                     "current_user": {"value": f"user{n}", "type": "string", "error_msg": None},
                     "hardware_model": {"value": "MacBookPro18,3", "type": "string", "error_msg": None},
                     "policy_ids": {"value": [pid], "type": "list", "error_msg": None},

@@ -21,7 +21,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
-MAC_ERROR = "no valid MAC address in 'not-a-mac'"
+MAC_ERROR = "agent id also on device"
 
 
 def api_get(server, path: str) -> dict:

@@ -184,7 +184,7 @@ def test_device_result_round_trip_and_shape():
         "configuration_id": 1001,
         "state": "linked",
         "error": None,
-        "warnings": [],
+        "warnings": ["serialNumber: no serial number (fact 'serial_number' is missing or null); not written"],
         "transient": False,
     }
     assert DeviceResult.from_dict(data) == result

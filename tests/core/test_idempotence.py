@@ -31,8 +31,8 @@ def random_device(rng: random.Random, n: int, policy: str) -> dict:
         "local_ip": rng.choice(
             [f"10.0.{n // 256}.{n % 256 or 1}", f"fe80::{n:x}%en0", ["0.0.0.0", f"10.1.0.{n % 250 + 1}"]]  # noqa: S104 - an MDM fact, not a bind
         ),
-        "total_memory": rng.choice(RAMS),
-        "processor_speed": rng.choice(CPUS),
+        "total_memory_gb": rng.choice(RAMS),
+        "processor_speed_ghz": rng.choice(CPUS),
         "os_platform": "macOS",
         "system_version": f"macOS 14.{rng.randint(0, 6)}",
     }

@@ -24,11 +24,17 @@ def mapped_field(field: str, raw, **extra_facts):
     ).fields.get(field)
 
 
-def mapping_error(field: str, raw) -> DeviceMappingError:
+def unwritten(field: str, raw) -> str:
+    """Map a device whose ``field`` fact is ``raw``: the field is not written; return its warning."""
     fact = DEFAULT_FIELD_MAPPING[field]
-    with pytest.raises(DeviceMappingError) as excinfo:
-        map_device({"agentid": AGENT, "facts": {"device_name": "Ann's Mac", fact: raw}})
-    return excinfo.value
+    device = map_device(
+        {"agentid": AGENT, "facts": {"device_name": "Ann's Mac", "serial_number": "SN1", fact: raw}}
+    )
+    assert field not in device.fields
+    assert device.name == "Ann's Mac" or field == "name"
+    (warning,) = [w for w in device.warnings if w.startswith(f"{field}: ")]
+    assert warning.endswith("; not written"), warning
+    return warning
 
 
 class TestSampleDevices:
@@ -67,6 +73,7 @@ class TestSampleDevices:
         assert third.fields["ipAddress"] == "10.0.0.7"
         assert third.warnings == (
             "name left unchanged: fact 'device_name' reported an error: fact not collected yet",
+            "ipAddress: 2 addresses reported; the first valid one is written",
             "name: no device name (fact 'device_name'); a new configuration is named after its serial number, an existing one keeps its name",
         )
 
@@ -92,17 +99,25 @@ class TestText:
     def test_lone_surrogates_are_removed(self):
         assert clean_text("Mac\ud800Book") == "MacBook"
 
-    @pytest.mark.parametrize("raw", [True, {"a": 1}, ["Mac"], float("nan")])
-    def test_non_text_is_an_error_naming_the_field(self, raw):
-        error = mapping_error("osInfo", raw)
-        assert error.field == "osInfo"
-        assert str(error).startswith(
-            f"device 'Ann's Mac' (agent id {AGENT}): osInfo: fact 'system_version': expected text"
-        )
+    @pytest.mark.parametrize(
+        ("raw", "shown"),
+        [
+            (True, "True is a boolean, not text"),
+            ({"a": 1}, "<an object of 1 keys> is an object, not text"),
+            (["Mac"], "<a list of 1 items> is a list, not text"),
+            (float("nan"), "nan is not a finite number"),
+            (10**100, "<a number of 101 digits> is too long a number to be text"),
+        ],
+    )
+    def test_non_text_is_left_unwritten_with_a_warning_naming_field_and_value(self, raw, shown):
+        assert unwritten("osInfo", raw) == f"osInfo: {shown} (fact 'system_version'); not written"
 
     def test_truncation_to_connectwise_maxima_with_a_warning(self):
         device = map_device(
-            {"agentid": AGENT, "facts": {"device_name": "n" * 130, "current_user": "u" * 101}}
+            {
+                "agentid": AGENT,
+                "facts": {"device_name": "n" * 130, "serial_number": "S", "current_user": "u" * 101},
+            }
         )
         assert device.fields["name"] == "n" * 100
         assert device.fields["lastLoginName"] == "u" * 100
@@ -140,19 +155,47 @@ class TestMac:
     def test_formats(self, raw):
         assert mapped_field("macAddress", raw) == "AA:BB:CC:DD:EE:0F"
 
-    @pytest.mark.parametrize(
-        "raw", ["aa:bb:cc:dd:ee", "aa:bb-cc:dd:ee:ff", "gg:hh:ii:jj:kk:ll", "0:0:0:0:0:0"]
-    )
-    def test_invalid_is_an_error_showing_the_raw_value(self, raw):
-        error = mapping_error("macAddress", raw)
-        assert error.field == "macAddress"
-        assert f"no valid MAC address in {raw!r}" in str(error)
+    @pytest.mark.parametrize("raw", ["aa:bb:cc:dd:ee", "aa:bb-cc:dd:ee:ff", "gg:hh:ii:jj:kk:ll", "zz:zz"])
+    def test_invalid_is_left_unwritten_with_the_raw_value_in_the_warning(self, raw):
+        assert unwritten("macAddress", raw) == (
+            f"macAddress: {raw!r} is not a MAC address (fact 'ethernet_mac_address'); not written"
+        )
 
-    def test_hostile_raw_value_is_escaped_and_cut_in_the_message(self):
-        error = mapping_error("macAddress", "bad\nline" + "x" * 200)
-        # cleaned (newline -> space) then repr'd and cut: one line, bounded.
-        assert "\n" not in str(error)
-        assert len(str(error)) < 250
+    @pytest.mark.parametrize("raw", ["00:00:00:00:00:00", "0:0:0:0:0:0", ["000000000000"]])
+    def test_a_placeholder_alone_is_left_unwritten(self, raw):
+        assert "is a placeholder, not a MAC address" in unwritten("macAddress", raw)
+
+    def test_hostile_raw_value_is_escaped_and_cut_in_the_warning(self):
+        warning = unwritten("macAddress", "bad\nline\u202e" + "x" * 200)
+        assert "\n" not in warning and "\u202e" not in warning
+        assert len(warning) < 200
+
+    @pytest.mark.parametrize(
+        ("raw", "count"),
+        [
+            (["aa:bb:cc:dd:ee:0f", "11:22:33:44:55:66"], 2),
+            (["not-a-mac", "aa:bb:cc:dd:ee:0f", "11:22:33:44:55:66"], 3),
+            ("aa:bb:cc:dd:ee:0f, 11:22:33:44:55:66", 2),
+            ("aa:bb:cc:dd:ee:0f 11:22:33:44:55:66", 2),
+        ],
+    )
+    def test_several_addresses_keep_the_first_valid_with_a_warning(self, raw, count):
+        device = map_device({"agentid": AGENT, "facts": {"device_name": "Mac", "ethernet_mac_address": raw}})
+        assert device.fields["macAddress"] == "AA:BB:CC:DD:EE:0F"
+        assert f"macAddress: {count} addresses reported; the first valid one is written" in device.warnings
+
+    def test_one_address_gives_no_warning(self):
+        device = map_device(
+            {
+                "agentid": AGENT,
+                "facts": {
+                    "device_name": "Mac",
+                    "serial_number": "S",
+                    "ethernet_mac_address": ["aa:bb:cc:dd:ee:0f"],
+                },
+            }
+        )
+        assert device.warnings == ()
 
     @pytest.mark.parametrize("raw", ["", [], "  "])
     def test_empty_is_missing(self, raw):
@@ -177,15 +220,22 @@ class TestIp:
         assert mapped_field("ipAddress", raw) == expected
 
     @pytest.mark.parametrize("raw", ["300.1.1.1", "10.0.0", "localhost", "010.0.0.1"])
-    def test_invalid_is_an_error(self, raw):
-        error = mapping_error("ipAddress", raw)
-        assert (error.field, error.message) == (
-            "ipAddress",
-            f"fact 'local_ip': no valid IP address in {raw!r}",
+    def test_invalid_is_left_unwritten(self, raw):
+        assert (
+            unwritten("ipAddress", raw)
+            == f"ipAddress: {raw!r} is not an IP address (fact 'local_ip'); not written"
         )
 
     def test_numbers_are_not_addresses(self):
-        assert mapping_error("ipAddress", 3232235777).field == "ipAddress"
+        assert "holds a number, not text" in unwritten("ipAddress", 3232235777)
+
+    def test_a_zone_too_long_for_connectwise_is_not_cut_into_another_address(self):
+        assert "is not an IP address" in unwritten("ipAddress", "fe80::1%" + "z" * 60)
+
+    def test_two_addresses_warn(self):
+        device = map_device({"agentid": AGENT, "facts": {"local_ip": ["10.0.0.1", "10.0.0.2"]}})
+        assert device.fields["ipAddress"] == "10.0.0.1"
+        assert "ipAddress: 2 addresses reported; the first valid one is written" in device.warnings
 
 
 class TestCpuSpeed:
@@ -207,9 +257,35 @@ class TestCpuSpeed:
     def test_formats(self, raw, expected):
         assert mapped_field("cpuSpeed", raw) == expected
 
-    @pytest.mark.parametrize("raw", ["fast", "0", True, "GHz", "-1 GHz"])
-    def test_invalid_is_an_error(self, raw):
-        assert mapping_error("cpuSpeed", raw).field == "cpuSpeed"
+    @pytest.mark.parametrize(
+        "raw",
+        [
+            "fast",
+            "0",
+            True,
+            "GHz",
+            "-1 GHz",
+            0,
+            -0.0,
+            -2.3,
+            10**40,
+            10**39,
+            "9" * 40,
+            1e308,
+            float("inf"),
+            0.001,
+        ],
+    )
+    def test_invalid_is_left_unwritten(self, raw):
+        unwritten("cpuSpeed", raw)
+
+    def test_forty_digits_no_longer_stop_the_device(self):
+        # Regression: Decimal.quantize raised decimal.InvalidOperation and failed the whole plan.
+        for raw in (int("1" * 40), "1" * 40, "1" * 39 + ".5", 1e40):
+            assert "is not a plausible processor speed" in unwritten("cpuSpeed", raw)
+            assert "is not a plausible memory size" in unwritten("ram", raw)
+        assert "is not a plausible processor speed" in unwritten("cpuSpeed", "1" * 40 + " MHz")
+        assert "is not a plausible memory size" in unwritten("ram", "1" * 40 + " TB")
 
 
 class TestRam:
@@ -232,9 +308,11 @@ class TestRam:
     def test_formats(self, raw, expected):
         assert mapped_field("ram", raw) == expected
 
-    @pytest.mark.parametrize("raw", ["lots", "0 GB", "1 KB", [16], {"value": {"x": 1}}])
-    def test_invalid_is_an_error(self, raw):
-        assert mapping_error("ram", raw).field == "ram"
+    @pytest.mark.parametrize(
+        "raw", ["lots", "0 GB", "1 KB", [16], {"value": {"x": 1}}, float("nan"), -16, 2**200, "5 PB"]
+    )
+    def test_invalid_is_left_unwritten(self, raw):
+        unwritten("ram", raw)
 
 
 class TestRecord:
@@ -250,9 +328,11 @@ class TestRecord:
                 "device '<unnamed device>' (agent id none): agentid: missing or not text: ''",
             ),
             ({"agentid": 42}, "agentid: missing or not text: 42"),
+            ({"agentid": 10**5000}, "agentid: missing or not text: <a number of 5001 digits>"),
             ({"agentid": "a\nb"}, "deviceIdentifier: agent id contains control characters"),
+            ({"agentid": "\x1cab"}, "deviceIdentifier: agent id contains control characters"),
             ({"agentid": "a" * 101}, "deviceIdentifier: agent id is longer than 100 characters"),
-            ({"agentid": AGENT, "facts": ["x"]}, "facts: expected an object, got a list"),
+            ({"agentid": AGENT, "policy_id": 10**5000}, "policy_id: not a policy id"),
             ({"agentid": AGENT, "policy_ids": "pol-1"}, "policy_ids: expected a list"),
             ({"agentid": AGENT, "policy_id": {"id": 1}}, "policy_id: not a policy id"),
             ("not a dict", "device '<not a device record>' (agent id none): device: expected an object"),
@@ -262,6 +342,23 @@ class TestRecord:
         with pytest.raises(DeviceMappingError) as excinfo:
             map_device(record)
         assert message in str(excinfo.value)
+
+    @pytest.mark.parametrize("facts", [["x"], "x", 7, True])
+    def test_facts_that_are_not_an_object_read_as_no_facts(self, facts):
+        device = map_device({"agentid": AGENT, "facts": facts})
+        assert device.name == AGENT
+        assert device.warnings[0].startswith("facts: expected an object")
+
+    def test_a_missing_or_null_serial_number_warns(self):
+        for facts in ({"device_name": "Mac"}, {"device_name": "Mac", "serial_number": None}):
+            device = map_device({"agentid": AGENT, "facts": facts})
+            assert device.warnings == (
+                "serialNumber: no serial number (fact 'serial_number' is missing or null); not written",
+            )
+
+    def test_the_name_falls_back_to_a_serial_cut_to_the_name_maximum(self):
+        device = map_device({"agentid": AGENT, "facts": {"serial_number": "S" * 200}})
+        assert device.name == "S" * 100 and device.fields["serialNumber"] == "S" * 200
 
     def test_policy_ids_are_merged_and_deduplicated(self):
         device = map_device({"agentid": AGENT, "policy_id": "pol-1", "policy_ids": ["pol-2", "pol-1", 7]})
@@ -280,6 +377,7 @@ class TestRecord:
             "managementLink": f"https://app.addigy.com/devices/{AGENT}",
         }
         assert device.warnings == (
+            "serialNumber: no serial number (fact 'serial_number' is missing or null); not written",
             "name: no device name (fact 'device_name'); a new configuration is named after its agent id, "
             "an existing one keeps its name",
         )

@@ -93,3 +93,22 @@ def test_json_round_trip_and_describe():
     )
     assert ResolvedTypeRule.from_dict(json.loads(json.dumps(original.to_dict()))) == original
     assert original.describe() == "hardware_model one_of ['a', 'b'] -> Laptop"
+
+
+@pytest.mark.parametrize(
+    ("make", "matches"),
+    [
+        (lambda: 10**5000, False),  # str() refuses it: no match instead of ValueError
+        (lambda: [[["Macmini"]]], False),  # nested lists match nothing
+        (lambda: {"value": "Macmini"}, False),
+        (lambda: "Macmini" + "x" * 1_000_000, True),  # a long fact can still match a prefix
+        (lambda: "Mac\ud800mini", False),
+        (lambda: float("nan"), False),
+        (lambda: [None, 3, "Macmini9,1"], True),
+    ],
+    ids=["huge-int", "nested-list", "object", "1MB", "lone-surrogate", "nan", "mixed-list"],
+)
+def test_any_fact_value_evaluates_without_raising(make, matches):
+    rules = [rule(op, "Macmini") for op in ("equals", "contains", "regex")] + [rule("prefix", "Macmini")]
+    found = matching_rule({"hardware_model": make()}, rules)
+    assert (found is not None) is matches

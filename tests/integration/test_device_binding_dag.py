@@ -38,8 +38,8 @@ def icons(record: dict) -> dict[str, str]:
 
 
 def fix_bad_mac(sb) -> None:
-    """The demo's one unbindable device gets a real MAC address (then everything can bind)."""
-    sb.state.addigy.set_facts(sb.seed.devices["bad-mac"], {"ethernet_mac_address": "a4:83:e7:00:00:05"})
+    """The demo's one unbindable device (no agent id) is removed (then everything can bind)."""
+    sb.state.addigy.remove_device(sb.seed.devices["no-agent-id"])
 
 
 def only(configs: list[dict]) -> dict:
@@ -63,8 +63,10 @@ def test_initial_bind_field_by_field(airflow_env):
     record = binding_record(run)
     assert icons(record) == {ACME: "blue", GLOBEX: "red", "Lab Macs": "gray"}
     failed = [r for r in record["results"] if r["state"] == "failed"]
-    assert [(r["agentid"], r["action"]) for r in failed] == [(seed.devices["bad-mac"], "fail")]
-    assert "macAddress" in failed[0]["error"] and "not-a-mac" in failed[0]["error"]
+    assert [(r["agentid"], r["action"]) for r in failed] == [(None, "fail")]  # listed without agent id
+    assert "agentid: missing" in failed[0]["error"]
+    (bad_mac,) = [r for r in record["results"] if r["agentid"] == seed.devices["bad-mac"]]
+    assert bad_mac["state"] == "linked" and any("not-a-mac" in w for w in bad_mac["warnings"])
 
     acme = configurations_by_device(sb, "AcmeCorp")
     globex = configurations_by_device(sb, "Globex")
@@ -78,8 +80,8 @@ def test_initial_bind_field_by_field(airflow_env):
         for name in (ACME, GLOBEX, "Lab Macs")
     }
     assert policy_devices[ACME] <= set(acme)
-    assert policy_devices[GLOBEX] - {seed.devices["bad-mac"]} <= set(globex)
-    assert seed.devices["bad-mac"] not in globex
+    assert policy_devices[GLOBEX] - {seed.devices["no-agent-id"]} <= set(globex)
+    assert not only(globex[seed.devices["bad-mac"]]).get("macAddress")  # linked, its MAC not written
     assert not policy_devices["Lab Macs"] & (set(acme) | set(globex))
 
     # the seed's field table, normalised

@@ -1,8 +1,8 @@
 """Demo data for the ConnectWise page: a manual sync against a sandbox prepared to show every icon.
 
 - *Lab Macs*: not linked (gray);
-- *Globex Fleet*: every device binds (its one bad MAC address is corrected first) (blue);
-- *Acme Workstations*: one device gets a bad fact, the seed's red case (red);
+- *Globex Fleet*: every device binds (its one device without an agent id is removed first) (blue);
+- *Acme Workstations*: a second device reports one device's agent id, the seed's red case (red);
 - *Retired Fleet*: a new policy linked to OldCo, a company deleted in ConnectWise, with a device
   named like an attack: every device fails with an error a person can act on (red).
 
@@ -11,6 +11,7 @@ Shared by ``tests/plugins`` and ``tests/browser``.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,13 @@ def prepare_sandbox(sb: Any) -> dict[str, Any]:
     """Set the sandbox's demo data up for the three icons (see the module docstring)."""
     addigy = sb.state.addigy
     seed = sb.seed
-    addigy.set_facts(seed.devices["bad-mac"], {"ethernet_mac_address": "A4:83:E7:0B:1C:99"})
+    addigy.remove_device(seed.devices["no-agent-id"])  # Globex's one device that cannot bind
     bad_fact_agent = seed.devices["quoted-name"]
-    addigy.set_facts(bad_fact_agent, {"ethernet_mac_address": "not-a-mac"})
+    # A Mac set up from this one's backup reports its agent id and name (another serial number):
+    # it cannot have a configuration.
+    clone = copy.deepcopy(addigy.devices[bad_fact_agent])
+    clone["facts"]["serial_number"]["value"] = "C02CLONE0001"
+    addigy.add_device_record(clone, key=f"{bad_fact_agent}-restored")
     oldco = seed.companies["OldCo"]
     retired = addigy.add_policy("Retired Fleet", connectwise_account_id=oldco)["policyId"]
     hostile = addigy.add_device(

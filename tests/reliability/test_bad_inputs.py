@@ -144,8 +144,8 @@ class Env:
 def env(sandbox, point_airflow_at, monkeypatch) -> Env:
     sb = point_airflow_at(sandbox)
     retries = RetryRecorder().install(monkeypatch)  # a 429 asks for 30 s: recorded, not slept
-    # The demo's one unbindable device is fixed, so "every other device binds" means all of them.
-    sb.state.addigy.set_facts(sb.seed.devices["bad-mac"], {"ethernet_mac_address": "a4:83:e7:00:00:05"})
+    # The demo's one unbindable device is removed, so "every other device binds" means all of them.
+    sb.state.addigy.remove_device(sb.seed.devices["no-agent-id"])
     return Env(sb, retries)
 
 
@@ -248,8 +248,8 @@ def clean_facts(name: str) -> dict[str, Any]:
         "local_ip": "10.88.0.1",
         "os_platform": "macOS",
         "system_version": "macOS 15.1 (24B83)",
-        "processor_speed": 3.2,
-        "total_memory": 16,
+        "processor_speed_ghz": 3.2,
+        "total_memory_gb": 16,
         "current_user": "casey",
         "hardware_model": "MacBookAir10,1",
     }

@@ -34,7 +34,7 @@ ACME = "Acme Workstations"
 @pytest.fixture
 def flows(sandbox, point_airflow_at, monkeypatch):
     sb = point_airflow_at(sandbox)
-    sb.state.addigy.set_facts(sb.seed.devices["bad-mac"], {"ethernet_mac_address": "a4:83:e7:00:00:05"})
+    sb.state.addigy.remove_device(sb.seed.devices["no-agent-id"])  # the demo's one unbindable device
     retries = RetryRecorder().install(monkeypatch)
     cw, addigy = ConnectWiseHook(requests_per_minute=None), AddigyHook()
     settings = validate_settings(cw, EXAMPLE_SETTINGS)

@@ -48,7 +48,7 @@ def test_devices_nested_policy_filter(client: Any, seed: Any) -> None:
     nested = post(client, "/o/org-demo/devices", {"query": {"policy_id": lab}, "per_page": 100}).json()
     assert nested["metadata"]["total"] == 12
     ignored = post(client, "/o/org-demo/devices", {"policy_id": lab, "per_page": 100}).json()
-    assert ignored["metadata"]["total"] == 50  # a top-level policy_id is silently ignored
+    assert ignored["metadata"]["total"] == 51  # a top-level policy_id is silently ignored
     same = post(client, "/devices", {"query": {"policy_id": lab}, "per_page": 100}).json()
     assert [d["agentid"] for d in same["items"]] == [d["agentid"] for d in nested["items"]]
 
@@ -125,14 +125,47 @@ def test_fact_catalogue(client: Any) -> None:
         "local_ip": "Local IP",
         "os_platform": "OS Platform",
         "system_version": "System Version",
-        "processor_speed": "Processor Speed (GHz)",
-        "total_memory": "Total Memory (GB)",
+        "processor_speed_ghz": "Processor Speed (GHz)",
+        "total_memory_gb": "Total Memory (GB)",
         "current_user": "Current User",
         "hardware_model": "Hardware Model",
         "policy_ids": "Policy IDs",
     }
     assert {k: facts[k]["name"] for k in expected} == expected
     assert all("return_type" in f for f in facts.values())
+    # Addigy's identifiers and types: there is no processor_speed or total_memory fact.
+    assert "processor_speed" not in facts and "total_memory" not in facts
+    types = {k: facts[k]["return_type"] for k in ("processor_speed_ghz", "total_memory_gb", "ethernet_ma_cs")}
+    assert types == {"processor_speed_ghz": "number", "total_memory_gb": "number", "ethernet_ma_cs": "list"}
+    assert (facts["policy_ids"]["return_type"], facts["online"]["return_type"]) == ("list", "boolean")
+
+
+def test_served_facts_have_their_json_types(client: Any, seed: Any) -> None:
+    body = {"query": {"policy_id": seed.policies["Lab Macs"]}, "per_page": 100}
+    for item in post(client, "/o/org-demo/devices", body).json()["items"]:
+        facts = {k: v["value"] for k, v in item["facts"].items()}
+        assert isinstance(facts["processor_speed_ghz"], float)
+        assert isinstance(facts["total_memory_gb"], int)
+        assert isinstance(facts["ethernet_ma_cs"], list) and isinstance(facts["policy_ids"], list)
+        assert isinstance(facts["online"], bool)
+        assert item["facts"]["total_memory_gb"]["type"] == "number"
+
+
+def test_a_device_without_facts_is_served_with_null_facts(rt: Any, client: Any, seed: Any) -> None:
+    """Regression: a device whose facts are null answered 500."""
+    lab = seed.policies["Lab Macs"]
+    new = rt.state.addigy.add_device(lab, None, agentid="nofacts-0001")
+    assert new["facts"] is None
+    for desired in (None, ["device_name"]):
+        body = {"query": {"policy_id": lab}, "per_page": 100, "desired_fact_identifiers": desired}
+        resp = post(client, "/o/org-demo/devices", {k: v for k, v in body.items() if v is not None})
+        assert resp.status_code == 200
+        (item,) = [d for d in resp.json()["items"] if d["agentid"] == "nofacts-0001"]
+        assert item["facts"] is None
+    search = {"query": {"search_any": "nofacts", "filters": [{"audit_field": "device_name", "value": "x"}]}}
+    assert post(client, "/o/org-demo/devices", search).status_code == 200
+    rt.state.addigy.set_facts("nofacts-0001", {"device_name": "Enrolled"})
+    assert rt.state.addigy.device("nofacts-0001")["facts"]["device_name"]["value"] == "Enrolled"
 
 
 def test_policy_assignments(client: Any, seed: Any) -> None:

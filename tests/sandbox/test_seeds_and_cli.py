@@ -41,7 +41,7 @@ def test_demo_policies_and_links(demo: SandboxState) -> None:
         "Lab Macs": None,
     }
     counts = {name: len(demo.addigy.devices_in(name)) for name in links}
-    assert counts == {"Acme Workstations": 20, "Globex Fleet": 18, "Lab Macs": 12}
+    assert counts == {"Acme Workstations": 20, "Globex Fleet": 19, "Lab Macs": 12}
 
 
 def test_demo_catalogue(demo: SandboxState) -> None:
@@ -73,11 +73,16 @@ def test_demo_messy_devices(demo: SandboxState) -> None:
     assert fact(ad.device(d["mac-dashes"]), "ethernet_mac_address") == "aa-bb-cc-dd-ee-01"
     assert fact(ad.device(d["mac-dots"]), "ethernet_mac_address") == "aabb.ccdd.ee02"
     assert fact(ad.device(d["mac-bare"]), "ethernet_mac_address") == "AABBCCDDEE03"
-    assert fact(ad.device(d["ram-gb-text"]), "total_memory") == "16 GB"
-    assert fact(ad.device(d["ram-bytes"]), "total_memory") == "17179869184"
-    assert fact(ad.device(d["ram-mb"]), "total_memory") == "16384 MB"
-    assert fact(ad.device(d["cpu-ghz-text"]), "processor_speed") == "2.3 GHz"
-    assert fact(ad.device(d["cpu-mhz"]), "processor_speed") == "2300"
+    # Addigy's number facts hold numbers, in the units and precisions agents report.
+    assert fact(ad.device(d["ram-gb-text"]), "total_memory_gb") == 16.0
+    assert fact(ad.device(d["ram-bytes"]), "total_memory_gb") == 17179869184
+    assert fact(ad.device(d["ram-mb"]), "total_memory_gb") == 15.99
+    assert fact(ad.device(d["cpu-ghz-text"]), "processor_speed_ghz") == 2.2999999523
+    assert fact(ad.device(d["cpu-mhz"]), "processor_speed_ghz") == 2300
+    assert fact(ad.device(d["bad-mac"]), "ethernet_mac_address") == "not-a-mac"
+    unenrolled = ad.device(d["no-agent-id"])
+    assert (unenrolled["agentid"], unenrolled["facts"]) == ("", None)
+    assert len(ad.devices_in("Globex Fleet")) == 19  # 18 enrolled and the one without an agent id
     missing = ad.device(d["missing-facts"])["facts"]
     assert "serial_number" not in missing and "ethernet_mac_address" not in missing
     nulls = ad.device(d["null-facts"])["facts"]

@@ -18,7 +18,8 @@ from ..paging import PageRequest, page_slice
 
 Record = dict[str, Any]
 
-#: The built-in facts the seeds use: identifier -> (display name, return type).
+#: The built-in facts the seeds use: identifier -> (display name, return type), as Addigy names and
+#: types them (``docs/reference/addigy-api.md``, "Device fact identifiers").
 FACT_CATALOGUE: dict[str, tuple[str, str]] = {
     "device_name": ("Device Name", "string"),
     "serial_number": ("Serial Number", "string"),
@@ -26,10 +27,17 @@ FACT_CATALOGUE: dict[str, tuple[str, str]] = {
     "local_ip": ("Local IP", "string"),
     "os_platform": ("OS Platform", "string"),
     "system_version": ("System Version", "string"),
-    "processor_speed": ("Processor Speed (GHz)", "number"),
-    "total_memory": ("Total Memory (GB)", "number"),
+    "ethernet_ma_cs": ("Ethernet MACs", "list"),
+    "processor_speed_ghz": ("Processor Speed (GHz)", "number"),
+    "total_memory_gb": ("Total Memory (GB)", "number"),
     "current_user": ("Current User", "string"),
     "hardware_model": ("Hardware Model", "string"),
+    "device_model_name": ("Device Model Name", "string"),
+    "host_name": ("Host Name", "string"),
+    "wifi_mac_address": ("WiFi MAC Address", "string"),
+    "processor_type": ("Processor Type", "string"),
+    "total_disk_space_gb": ("Total Disk Space (GB)", "number"),
+    "warranty_expiration_date": ("Warranty Expiration Date", "date"),
     "policy_ids": ("Policy IDs", "list"),
     "online": ("Online", "boolean"),
     "last_online": ("Last Online", "date"),
@@ -175,11 +183,13 @@ class AddigyBackend:
 
     def _render_device(self, device: Record, desired: list[str] | None) -> Record:
         facts = device["facts"]
-        if desired:
+        if facts is None:  # a device Addigy holds no facts for: served as null, like Addigy does
+            shown = None
+        elif desired:
             shown = {k: dict(facts[k]) for k in desired if k in facts}
         else:
             shown = {k: dict(v) for k, v in facts.items()}
-        for v in shown.values():
+        for v in (shown or {}).values():
             if isinstance(v.get("value"), list):
                 v["value"] = list(v["value"])
         return {
@@ -353,13 +363,14 @@ class AddigyBackend:
     def add_device(
         self,
         policy_id: str | None,
-        facts: Mapping[str, Any],
+        facts: Mapping[str, Any] | None,
         *,
         agentid: str | None = None,
         audit_date: str | None = None,
     ) -> Record:
         """Add a device. ``facts`` values may be bare values, ``FactError("...")`` or full
-        ``{value, type, error_msg}`` dicts; leave a fact out to make it missing."""
+        ``{value, type, error_msg}`` dicts; leave a fact out to make it missing. ``facts=None``
+        is a device Addigy has no facts for yet (served as ``"facts": null``)."""
         with self.lock:
             if policy_id is not None:
                 self._policy(policy_id)
@@ -373,16 +384,21 @@ class AddigyBackend:
                 "policy_id": policy_id,
                 "audit_date": stamp,
                 "agent_audit_date": stamp,
-                "facts": {},
+                "facts": None if facts is None else {},
             }
-            self._write_facts(device, facts)
+            if facts is not None:
+                self._write_facts(device, facts)
             self._sync_policy_fact(device)
             self.devices[aid] = device
             return self._render_device(device, None)
 
-    def add_device_record(self, device: Record) -> None:
-        """Bulk path for generators: store a prepared device dict (no checks)."""
-        self.devices[device["agentid"]] = device
+    def add_device_record(self, device: Record, *, key: str | None = None) -> None:
+        """Bulk path for generators: store a prepared device dict (no checks).
+
+        ``key`` stores a second record under another key, e.g. a Mac restored from another Mac's
+        backup that reports the same agent id (Addigy then lists two devices with one agent id).
+        """
+        self.devices[key or device["agentid"]] = device
 
     def remove_device(self, agentid: str) -> None:
         with self.lock:
@@ -410,7 +426,7 @@ class AddigyBackend:
 
     def remove_fact(self, agentid: str, identifier: str) -> None:
         with self.lock:
-            self._device(agentid)["facts"].pop(identifier, None)
+            (self._device(agentid)["facts"] or {}).pop(identifier, None)
 
     def _device(self, agentid: str) -> Record:
         device = self.devices.get(agentid)
@@ -419,6 +435,8 @@ class AddigyBackend:
         return device
 
     def _write_facts(self, device: Record, facts: Mapping[str, Any]) -> None:
+        if device["facts"] is None:
+            device["facts"] = {}
         for ident, value in facts.items():
             default_type = self.facts.get(ident, ("", "string"))[1]
             if isinstance(value, FactError):
@@ -437,6 +455,8 @@ class AddigyBackend:
                 }
 
     def _sync_policy_fact(self, device: Record) -> None:
+        if device["facts"] is None:
+            return
         device["facts"]["policy_ids"] = {
             "value": self._policy_chain(device["policy_id"]),
             "type": "list",
@@ -529,7 +549,7 @@ def _metadata(page: Any, count: int) -> Record:
 
 
 def _fact_value(device: Record, ident: str) -> Any:
-    fact = device["facts"].get(ident)
+    fact = (device["facts"] or {}).get(ident)
     return fact.get("value") if isinstance(fact, dict) else None
 
 
@@ -544,7 +564,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 def _searchable(device: Record, needle: str) -> bool:
     if needle in device["agentid"].casefold():
         return True
-    for fact in device["facts"].values():
+    for fact in (device["facts"] or {}).values():
         value = fact.get("value")
         if value is not None and needle in str(value).casefold():
             return True
