@@ -32,7 +32,8 @@ def ours(sb, company: str) -> list[dict]:
 
 
 def fix_bad_mac(sb) -> None:
-    sb.state.addigy.set_facts(sb.seed.devices["bad-mac"], {"ethernet_mac_address": "a4:83:e7:00:00:05"})
+    """The demo's one unbindable device (no agent id) is removed (then everything can bind)."""
+    sb.state.addigy.remove_device(sb.seed.devices["no-agent-id"])
 
 
 def binding(run, task_id: str = "link_status") -> dict:
