@@ -512,6 +512,10 @@ class ConnectWiseHook(BaseHook):
                 family=CONNECTWISE_ERRORS,
                 timeout=self._timeout or creds.timeout,
                 retry=self._retry,
+                # triggers of one triggerer share one budget, apart from the pooled tasks' budgets
+                budget=RateBudget.shared(
+                    f"{creds.site.api_host}/{creds.company_id}/async", self._requests_per_minute
+                ),
             )
             codebase = creds.codebase
             if not codebase:

@@ -12,12 +12,13 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
+from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.tickets import is_closed
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.triggers.tickets import TICKET_STATE_FIELDS, ConnectWiseTicketClosedTrigger
 
 
-class ConnectWiseTicketClosedSensor(BaseSensorOperator):
+class ConnectWiseTicketClosedSensor(ConnectWisePoolMixin, BaseSensorOperator):
     """Wait until a ticket reaches a closed status.
 
     With ``deferrable=True`` the wait is handed to the triggerer, which polls without blocking
@@ -49,7 +50,9 @@ class ConnectWiseTicketClosedSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id)
+        return ConnectWiseHook(
+            self.connectwise_conn_id, requests_per_minute=self.connectwise_requests_per_minute()
+        )
 
     def poke(self, context: Any) -> bool:
         ticket = self.hook.get_ticket(int(self.ticket_id), fields=TICKET_STATE_FIELDS)
