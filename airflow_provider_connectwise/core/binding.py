@@ -304,7 +304,8 @@ def choose_policy(policies: Iterable[Mapping[str, Any]], wanted: str) -> Mapping
         ids = ", ".join(sorted(str(p.get("policy_id")) for p in named))
         raise PolicyNotFound(f"{len(named)} policies are named {printable(text, 80)!r}: give its id ({ids})")
     choices = sorted(
-        (f"{printable(p.get('name') or '', 60)} ({p.get('policy_id')})" for p in policies), key=str.casefold
+        (f"{printable(str(p.get('name') or '').strip(), 60)} ({p.get('policy_id')})" for p in policies),
+        key=lambda choice: (choice.casefold(), choice),
     )
     shown = ", ".join(choices[:30]) + (f" and {len(choices) - 30} more" if len(choices) > 30 else "")
     raise PolicyNotFound(

@@ -569,7 +569,10 @@ def credentials_from_connection(conn: Any) -> ConnectWiseCredentials:
     :raises ValueError: naming the missing or wrong field (never its value).
     """
     extras = conn.extra_dejson or {}
-    public_key = str(_extra(extras, "public_key", "connectwise") or "").strip()
+    # public_api_key: the name Airflow masks (form, REST API); public_key: connections made before
+    public_key = str(
+        _extra(extras, "public_api_key", "connectwise") or _extra(extras, "public_key", "connectwise") or ""
+    ).strip()
     private_key = str(conn.password or "").strip()
     _mask(public_key, private_key)
     missing = [
