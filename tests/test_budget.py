@@ -136,3 +136,57 @@ def test_mapped_tasks_carry_their_name_template_into_the_serialized_dag():
         "fetch": "{{ connectwise_policy }}",
         "tickets": "{{ connectwise_ticket }}",
     }
+
+
+def test_triggers_poll_within_the_reserved_share(monkeypatch):
+    from airflow_provider_connectwise.triggers.tickets import ConnectWiseTicketClosedTrigger
+
+    monkeypatch.setenv("AIRFLOW__CONNECTWISE__TRIGGER_REQUESTS_PER_MINUTE", "90")
+    monkeypatch.setenv("AIRFLOW__CONNECTWISE__TRIGGERERS", "3")
+    trigger = ConnectWiseTicketClosedTrigger(
+        ticket_id=1, connectwise_conn_id="connectwise_default", poll_interval=1, deadline=0
+    )
+    assert trigger._hook()._requests_per_minute == pytest.approx(30)
+
+
+def test_the_async_client_spaces_its_requests_without_blocking_the_loop():
+    import asyncio
+    import time
+
+    import httpx
+
+    from airflow_provider_connectwise.hooks._http import AsyncRestClient, RateBudget
+    from airflow_provider_connectwise.hooks.connectwise import CONNECTWISE_ERRORS
+
+    sent: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(time.monotonic())
+        return httpx.Response(200, json={"id": 1})
+
+    client = AsyncRestClient(
+        base_url="https://cw.example/",
+        headers={},
+        family=CONNECTWISE_ERRORS,
+        budget=RateBudget(600),  # one request every 0.1 s
+        transport=httpx.MockTransport(handler),
+    )
+
+    async def three_polls_and_a_ticker() -> int:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        running = asyncio.create_task(ticker())
+        await asyncio.gather(*(client.request("GET", "t") for _ in range(3)))
+        running.cancel()
+        return ticks
+
+    ticks = asyncio.run(three_polls_and_a_ticker())
+    gaps = [b - a for a, b in zip(sent, sent[1:])]
+    assert len(sent) == 3 and all(g >= 0.09 for g in gaps), gaps
+    assert ticks >= 10  # the loop kept running while the polls waited for their slots
