@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.providers.standard.operators.python import ShortCircuitOperator
 from airflow.sdk import DAG, Param
 
 from airflow_provider_connectwise.examples import default_args, settings_source, ticket_poll_seconds
@@ -60,16 +59,14 @@ with DAG(
         agentid="{{ params.device or '' }}",
         external_ref="{{ params.request_id or run_id }}",
     )
-    wanted = ShortCircuitOperator(
-        task_id="wait_requested", python_callable=lambda params: bool(params["wait_until_closed"])
-    )
     # The run finishes when a technician closes the request; the wait happens in the triggerer
     # (no worker slot, no pool slot), polling within the triggers' share of the rate budget.
     wait = ConnectWiseTicketClosedSensor(
         task_id="wait_until_closed",
-        ticket_id="{{ ti.xcom_pull(task_ids='open_ticket')['ticket_id'] }}",
+        # empty when the form says not to wait: the sensor then skips
+        ticket_id="{{ ti.xcom_pull(task_ids='open_ticket')['ticket_id'] if params.wait_until_closed else '' }}",
         deferrable=True,
         poke_interval=ticket_poll_seconds(),
         timeout=timedelta(days=14).total_seconds(),
     )
-    ticket >> wanted >> wait
+    ticket >> wait

@@ -65,7 +65,7 @@ def test_binding_writes_are_mapped_and_retried(dagbag):
 
 
 # tasks that only read the MDM: they need no share of the ConnectWise budget
-MDM_ONLY = {"fetch_devices", "new_alerts", "wait_requested"}
+MDM_ONLY = {"fetch_devices", "new_alerts"}
 
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))

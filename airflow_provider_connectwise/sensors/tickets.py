@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.tickets import is_closed
@@ -24,7 +24,8 @@ class ConnectWiseTicketClosedSensor(ConnectWisePoolMixin, BaseSensorOperator):
     With ``deferrable=True`` the wait is handed to the triggerer, which polls without blocking
     its event loop; the worker slot is freed meanwhile.
 
-    :param ticket_id: the ticket to watch (templated; e.g. the create operator's XCom).
+    :param ticket_id: the ticket to watch (templated; e.g. the create operator's XCom); empty:
+        nothing to wait for, the task skips.
     :param connectwise_conn_id: the ``connectwise`` connection.
     :param closed_status_ids: statuses that mean closed besides ConnectWise's ``closedFlag``.
     :param deferrable: wait in the triggerer instead of a worker slot.
@@ -66,6 +67,8 @@ class ConnectWiseTicketClosedSensor(ConnectWisePoolMixin, BaseSensorOperator):
         return closed
 
     def execute(self, context: Any) -> Any:
+        if self.ticket_id in (None, ""):  # a template that chose not to wait (e.g. a form's switch)
+            raise AirflowSkipException("no ticket to wait for")
         if not self.deferrable:
             return super().execute(context)
         if self.poke(context):  # already closed: no need to occupy the triggerer

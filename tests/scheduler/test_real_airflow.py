@@ -249,7 +249,7 @@ def test_the_pool_keeps_the_account_under_its_budget_with_everything_at_once(sta
     api = stack.api
     seed = stack.seed()
     # new devices, so the binding and the manual sync both write (the earlier runs left no work)
-    for policy, count, prefix in (("Acme Workstations", 40, "acme-new"), ("Lab Macs", 30, "lab-new")):
+    for policy, count, prefix in (("Acme Workstations", 50, "acme-new"), ("Lab Macs", 30, "lab-new")):
         for n in range(count):
             facts = {"device_name": f"{prefix}-{n}", "serial_number": f"{prefix.upper()}-{n:04d}"}
             stack.admin("POST", "addigy/devices", {"policy_id": seed["policies"][policy], "facts": facts})
