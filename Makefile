@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Tests and the demo keep Airflow's metadata DB and logs inside the checkout.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
-.PHONY: venv test lint demo bench soak sandbox browser screenshot ui-demo clean constraints
+.PHONY: venv test lint demo bench soak sandbox browser scheduler-test screenshot ui-demo clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ sandbox: venv
 browser: venv
 	scripts/browser-deps.sh
 	$(BIN)/pytest -m browser tests/browser
+
+# The example DAGs under a real Airflow (scheduler, dag-processor, triggerer, API server; LocalExecutor,
+# SQLite, an isolated AIRFLOW_HOME) and the sandbox, driven through the REST API (about 5 minutes).
+scheduler-test: venv
+	$(BIN)/pytest -m scheduler tests/scheduler
 
 screenshot: venv
 	CONNECTWISE_SCREENSHOT=docs/images/connectwise-page.png $(BIN)/pytest -m browser tests/browser

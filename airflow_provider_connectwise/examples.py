@@ -31,12 +31,12 @@ def default_args() -> dict[str, Any]:
     }
 
 
-def requests_per_minute() -> float:
-    """The ConnectWise rate budget the example DAGs share (900/min, under ConnectWise's ~1,000).
+def ticket_poll_seconds() -> float:
+    """How often the example DAGs' ticket sensors look at ConnectWise (five minutes).
 
-    ``CONNECTWISE_REQUESTS_PER_MINUTE`` raises it for the embedded sandbox (tests, the demo).
+    ``CONNECTWISE_EXAMPLE_POLL_SECONDS`` shortens it (the scheduler-driven test).
     """
-    return float(os.environ.get("CONNECTWISE_REQUESTS_PER_MINUTE", "900"))
+    return float(os.environ.get("CONNECTWISE_EXAMPLE_POLL_SECONDS", "300"))
 
 
 def settings_source(dag_file: str) -> dict[str, str]:

@@ -30,6 +30,8 @@ class ApiError(Exception):
     :param errors: the service's field errors (ConnectWise ``errors[]``).
     :param hint: what to check next.
     :param retry_after: seconds the service asked us to wait (429).
+    :param host: the host (and port) the request went to; set when no answer came back, since
+        then the host is what to check (never credentials: URLs here carry none).
     """
 
     service = "API"
@@ -45,6 +47,7 @@ class ApiError(Exception):
         errors: Sequence[Mapping[str, Any]] = (),
         hint: str | None = None,
         retry_after: float | None = None,
+        host: str | None = None,
     ) -> None:
         if not message:
             message = f"HTTP {status}" if status else "request failed"
@@ -56,11 +59,14 @@ class ApiError(Exception):
         self.errors = [dict(e) for e in errors]
         self.hint = hint
         self.retry_after = retry_after
+        self.host = host
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = " ".join(p for p in (self.method, self.path) if p)
         head = f"{self.service} {where}".rstrip()
+        if getattr(self, "host", None):  # getattr: errors pickled before the field existed
+            head += f" on {self.host}"
         if self.status is not None:
             head += f" -> {self.status}"
         text = f"{head}: {self.code + ': ' if self.code else ''}{self.message}"

@@ -1,7 +1,8 @@
 """Provider metadata read by Airflow's ProvidersManager (entry point ``apache_airflow_provider``).
 
 Airflow 3.2+ builds connection forms from ``conn-fields`` and ``ui-field-behaviour`` here,
-without importing the hooks, so this module must stay import-cheap.
+without importing the hooks (apache/airflow#60410; the floor in ``pyproject.toml``), so this
+module must stay import-cheap. It also declares the provider's settings (``[connectwise]``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,46 @@ from typing import Any
 from airflow_provider_connectwise import __version__
 
 _OPTIONAL_STRING = {"type": ["string", "null"]}
+
+
+def _option(description: str, kind: str, default: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "version_added": "0.1.0",
+        "type": kind,
+        "example": None,
+        "default": default,
+    }
+
+
+# Read by airflow_provider_connectwise.budget (kept in step with its DEFAULTS by a test).
+_BUDGET_CONFIG = {
+    "description": "One ConnectWise rate budget per account, shared by every task through an Airflow pool.",
+    "options": {
+        "requests_per_minute": _option(
+            "The ConnectWise account's budget, all DAGs and workers together (ConnectWise throttles "
+            "above about 1,000 a minute).",
+            "float",
+            "900",
+        ),
+        "pool": _option(
+            "The Airflow pool every ConnectWise task runs in (create it).", "string", "connectwise"
+        ),
+        "pool_slots": _option(
+            "The size of that pool: keep it equal to the pool's slots (tasks cannot read them). Each "
+            "running task spaces its requests at (requests_per_minute - trigger_requests_per_minute) "
+            "/ pool_slots.",
+            "integer",
+            "4",
+        ),
+        "trigger_requests_per_minute": _option(
+            "Reserved for deferred sensors, which poll from the triggerer outside every pool.",
+            "float",
+            "60",
+        ),
+        "triggerers": _option("How many triggerer processes run (they split the reserve).", "integer", "1"),
+    },
+}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -69,6 +110,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_connectwise.links.ConnectWiseTicketLink"],
+        "config": {"connectwise": _BUDGET_CONFIG},
         "plugins": [
             {
                 "name": "connectwise",
@@ -81,10 +123,12 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_provider_connectwise.hooks.connectwise.ConnectWiseHook",
                 "hook-name": "ConnectWise PSA",
                 "conn-fields": {
-                    "public_key": {
+                    # "api_key" in the name: Airflow masks extra fields by name (REST API, logs);
+                    # "format": "password" masks it in the form
+                    "public_api_key": {
                         "label": "Public key",
                         "description": "My Account > API Keys > + (the public half of the pair).",
-                        "schema": {"type": "string", "minLength": 1},
+                        "schema": {"type": "string", "minLength": 1, "format": "password"},
                     },
                     "client_id": {
                         "label": "Client ID",
@@ -113,7 +157,7 @@ def get_provider_info() -> dict[str, Any]:
                     "placeholders": {
                         "login": "the Company you type when you sign in to ConnectWise",
                         "host": "na.myconnectwise.net",
-                        "public_key": "public key from My Account > API Keys",
+                        "public_api_key": "public key from My Account > API Keys",
                         "client_id": "00000000-0000-0000-0000-000000000000",
                     },
                 },

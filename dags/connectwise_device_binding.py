@@ -11,7 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG
 
-from airflow_provider_connectwise.examples import default_args, requests_per_minute, settings_source
+from airflow_provider_connectwise.examples import default_args, settings_source
 from airflow_provider_connectwise.operators.binding import (
     AddigyFetchDevicesOperator,
     ConnectWiseApplyBindingOperator,
@@ -46,12 +46,12 @@ with DAG(
         # every policy was listed: every linked company is whole, unlinked ones may be swept
         scope=links.output["scope"],
     )
-    # Four batches at a time, each with a quarter of the ConnectWise rate budget.
+    # Four batches at a time; every ConnectWise task runs in the `connectwise` pool, and each
+    # running task spaces its requests at its share of the account's budget (see the README).
     apply = ConnectWiseApplyBindingOperator.partial(
         task_id="apply_binding",
         settings=validate.output,
         max_active_tis_per_dagrun=4,
-        requests_per_minute=requests_per_minute() / 4,
     ).expand(batch=plan.output)
     report = ConnectWiseBindingReportOperator(
         task_id="link_status",

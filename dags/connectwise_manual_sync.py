@@ -1,8 +1,9 @@
 """Manual sync from the Airflow UI: *Trigger DAG w/ config*, pick a policy (and a company), or dry-run.
 
-Syncing a policy reconciles its ConnectWise company with every policy linked to it. Leave
-``policy`` empty to sync everything. ``company`` links the policy to that company and saves the link
-(Variable ``connectwise_policy_links``), so every later run keeps it (the seed's Setup steps 3-6).
+Syncing a policy (its name or id) reconciles its ConnectWise company with every policy linked to
+it. Leave ``policy`` empty to sync everything. ``company`` links the policy to that company and
+saves the link (Variable ``connectwise_policy_links``), so every later run keeps it (the seed's
+Setup steps 3-6). A dry run logs what it would create, update and deactivate, and writes nothing.
 """
 
 from __future__ import annotations
@@ -21,13 +22,19 @@ with DAG(
     start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
     catchup=False,
     default_args=default_args(),
+    # ["null", "string"]: the trigger form lets these be left empty (a plain "string" is required)
     params={
-        "policy": Param("", type="string", title="MDM policy id", description="Empty: every linked policy"),
+        "policy": Param(
+            None,
+            type=["null", "string"],
+            title="MDM policy",
+            description="Name or id (a name two policies share must be an id); empty: every linked policy",
+        ),
         "company": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="ConnectWise company",
-            description="Identifier or id; empty: the policy's link",
+            description="Identifier or id, linked to the policy for this run only; empty: the policy's own link",
         ),
         "dry_run": Param(False, type="boolean", title="Dry run", description="Plan and log, write nothing"),
     },

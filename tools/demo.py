@@ -44,7 +44,7 @@ def prepare_airflow_home() -> None:
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "CONNECTWISE_EXAMPLE_RETRY_DELAY_SECONDS": "0",
             # the sandbox answers in ~1 ms; production keeps the default 900 requests/minute
-            "CONNECTWISE_REQUESTS_PER_MINUTE": "6000",
+            "AIRFLOW__CONNECTWISE__REQUESTS_PER_MINUTE": "6000",
         }
     )
 

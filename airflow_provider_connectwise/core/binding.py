@@ -21,19 +21,24 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from airflow_provider_connectwise.core import text_table
+from airflow_provider_connectwise.core import printable, text_table
 from airflow_provider_connectwise.core.apply import STATES, DeviceResult
-from airflow_provider_connectwise.core.planning import ACTIONS
+from airflow_provider_connectwise.core.planning import ACTIONS, DeviceAction
+from airflow_provider_connectwise.core.settings import name_key
 
 __all__ = [
     "BindingReport",
     "LinkStatus",
     "LinkedPolicy",
+    "PolicyNotFound",
     "PolicyReport",
+    "choose_policy",
     "link_status",
     "new_failures",
     "pending",
+    "planned_counts",
     "render_binding_table",
+    "render_dry_run",
     "retryable",
     "summarise",
 ]
@@ -301,3 +306,92 @@ def render_binding_table(results: Iterable[DeviceResult | Mapping[str, Any]]) ->
     noun = "device" if len(results) == 1 else "devices"
     totals = f"{len(results)} {noun}: " + ", ".join(f"{counts[state]} {state}" for state in STATES)
     return f"{table}\n{totals}"
+
+
+# --- choosing a policy (manual sync) and what a dry run would do --------------------------------
+
+
+class PolicyNotFound(ValueError):
+    """The policy asked for is no policy's id, nor exactly one policy's name."""
+
+
+def choose_policy(policies: Iterable[Mapping[str, Any]], wanted: str) -> Mapping[str, Any]:
+    """Return the policy whose id is ``wanted``, else the one whose name is (trimmed, any case).
+
+    :param policies: ``{"policy_id", "name", ...}`` records.
+    :param wanted: a policy id or name, as a person typed it.
+    :raises PolicyNotFound: naming the choices, or the ids to choose from when two policies
+        share the name.
+    """
+    policies = list(policies)
+    text = str(wanted).strip()
+    by_id = [p for p in policies if str(p.get("policy_id")) == text]
+    if by_id:
+        return by_id[0]
+    key = name_key(text)
+    named = [p for p in policies if name_key(str(p.get("name") or "")) == key]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        ids = ", ".join(sorted(str(p.get("policy_id")) for p in named))
+        raise PolicyNotFound(f"{len(named)} policies are named {printable(text, 80)!r}: give its id ({ids})")
+    choices = sorted(
+        (f"{printable(str(p.get('name') or '').strip(), 60)} ({p.get('policy_id')})" for p in policies),
+        key=lambda choice: (choice.casefold(), choice),
+    )
+    shown = ", ".join(choices[:30]) + (f" and {len(choices) - 30} more" if len(choices) > 30 else "")
+    raise PolicyNotFound(
+        f"policy {printable(text, 80)!r} does not exist in the MDM; policies: {shown or 'none'}"
+    )
+
+
+def planned_counts(
+    actions: Iterable[DeviceAction], policies: Iterable[LinkedPolicy | Mapping[str, Any]]
+) -> dict[str, dict[str, int]]:
+    """Count what a plan would do, per policy id: ``{create, update, deactivate, none, fail}``.
+
+    A policy's devices are its actions in its company; deactivations (devices that left) count
+    for every policy linked to that company, since they are where the devices went missing.
+
+    :param actions: the plan's device actions.
+    :param policies: the policies synced.
+    """
+    actions = list(actions)
+    counts: dict[str, dict[str, int]] = {}
+    for policy in map(_policy, policies):
+        mine = dict.fromkeys(ACTIONS, 0)
+        for action in actions:
+            if action.company_id != policy.company_id:
+                continue
+            if action.action == "deactivate":
+                mine["deactivate"] += 1 if action.is_write else 0
+            elif policy.policy_id in action.policy_ids:
+                mine[action.action if action.is_write or action.action == "fail" else "none"] += 1
+        counts[policy.policy_id] = mine
+    return counts
+
+
+def render_dry_run(
+    actions: Iterable[DeviceAction], policies: Iterable[LinkedPolicy | Mapping[str, Any]]
+) -> list[str]:
+    """One line per policy saying what the sync would do; nothing was written.
+
+    :param actions: the plan's device actions.
+    :param policies: the policies synced.
+    """
+    policies = [_policy(p) for p in policies]
+    counts = planned_counts(actions, policies)
+    lines = []
+    for policy in policies:
+        name = printable(policy.name or policy.policy_id, 80)
+        if policy.company_id is None:
+            lines.append(f"policy {name}: DRY RUN, not linked to a company: nothing to do")
+            continue
+        c = counts[policy.policy_id]
+        company = printable(policy.company_name or f"id {policy.company_id}", 60)
+        lines.append(
+            f"policy {name} (company {company}): DRY RUN, would create {c['create']}, update {c['update']}, "
+            f"deactivate {c['deactivate']}, leave {c['none']} as they are; {c['fail']} cannot be linked "
+            "(nothing was written)"
+        )
+    return lines

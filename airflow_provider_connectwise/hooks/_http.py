@@ -13,6 +13,7 @@ blindly: the caller's ``find_existing`` looks first, and without one the request
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -307,6 +308,11 @@ class _ServiceClient:
     def url(self, path: str) -> str:
         return self.base_url + path.lstrip("/")
 
+    @property
+    def host(self) -> str:
+        """``host[:port]`` of the service, for errors that got no answer (the URL has no credentials)."""
+        return urlsplit(self.base_url).netloc.rpartition("@")[2]
+
 
 class RestClient(_ServiceClient):
     """One pooled session to one service, with the shared retry path, budget and errors.
@@ -438,7 +444,7 @@ class RestClient(_ServiceClient):
 
     def _transport_error(self, error: Exception, method: str, path: str) -> TransportError:
         if isinstance(error, requests.exceptions.SSLError):
-            return tls_error(self.family, method, path)
+            return tls_error(self.family, method, path, self.host)
         sent = not _never_sent(error)
         kind = type(error).__name__
         return self.family.transport(
@@ -446,6 +452,7 @@ class RestClient(_ServiceClient):
             method=method,
             path=path,
             sent=sent,
+            host=self.host,
         )
 
     # -- paging --
@@ -503,11 +510,19 @@ class AsyncRestClient(_ServiceClient):
     :param family: the service's exception classes.
     :param timeout: seconds per request.
     :param retry: the retry policy.
+    :param budget: requests-per-minute budget shared by the triggers of this process, or None.
     :param transport: an httpx transport (tests); the default opens real connections.
     """
 
-    def __init__(self, *, transport: httpx.AsyncBaseTransport | None = None, **common: Any) -> None:
+    def __init__(
+        self,
+        *,
+        budget: RateBudget | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        **common: Any,
+    ) -> None:
         super().__init__(**common)
+        self.budget = budget or RateBudget(None)
         self._transport = transport  # tests inject httpx.MockTransport
 
     async def request(
@@ -529,14 +544,20 @@ class AsyncRestClient(_ServiceClient):
         ) as session:
             async for attempt in retrying:
                 with attempt:
+                    # reserve() never blocks: the wait happens on the event loop
+                    await asyncio.sleep(self.budget.reserve())
                     try:
                         response = await session.request(method, self.url(path), params=params)
                     except httpx.HTTPError as error:
                         if _is_tls_failure(error):
-                            raise tls_error(self.family, method, path) from None
+                            raise tls_error(self.family, method, path, self.host) from None
                         sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
                         raise self.family.transport(
-                            f"{type(error).__name__}: no usable answer", method=method, path=path, sent=sent
+                            f"{type(error).__name__}: no usable answer",
+                            method=method,
+                            path=path,
+                            sent=sent,
+                            host=self.host,
                         ) from None
                     return parse_answer(
                         self.family,
@@ -549,7 +570,7 @@ class AsyncRestClient(_ServiceClient):
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
 
-def tls_error(family: ErrorFamily, method: str, path: str) -> TransportError:
+def tls_error(family: ErrorFamily, method: str, path: str, host: str | None = None) -> TransportError:
     """The server's certificate did not verify: not retried (waiting does not fix it)."""
     return family.transport(
         "TLS certificate verification failed: the server is not who it claims to be, or its "
@@ -558,6 +579,7 @@ def tls_error(family: ErrorFamily, method: str, path: str) -> TransportError:
         path=path,
         sent=False,
         retryable=False,
+        host=host,
     )
 
 

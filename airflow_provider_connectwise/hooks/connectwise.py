@@ -575,6 +575,10 @@ class ConnectWiseHook(BaseHook):
                 family=CONNECTWISE_ERRORS,
                 timeout=self._timeout or creds.timeout,
                 retry=self._retry,
+                # triggers of one triggerer share one budget, apart from the pooled tasks' budgets
+                budget=RateBudget.shared(
+                    f"{creds.site.api_host}/{creds.company_id}/async", self._requests_per_minute
+                ),
             )
             codebase = creds.codebase
             if not codebase:
@@ -628,7 +632,10 @@ def credentials_from_connection(conn: Any) -> ConnectWiseCredentials:
     :raises ValueError: naming the missing or wrong field (never its value).
     """
     extras = conn.extra_dejson or {}
-    public_key = str(_extra(extras, "public_key", "connectwise") or "").strip()
+    # public_api_key: the name Airflow masks (form, REST API); public_key: connections made before
+    public_key = str(
+        _extra(extras, "public_api_key", "connectwise") or _extra(extras, "public_key", "connectwise") or ""
+    ).strip()
     private_key = str(conn.password or "").strip()
     _mask(public_key, private_key)
     missing = [

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from airflow_provider_connectwise.core.apply import DeviceResult, apply_actions, result_without_write
-from airflow_provider_connectwise.core.binding import BindingReport, LinkedPolicy, LinkStatus, summarise
+from airflow_provider_connectwise.core.binding import (
+    BindingReport,
+    LinkedPolicy,
+    LinkStatus,
+    PolicyNotFound,
+    choose_policy,
+    summarise,
+)
 from airflow_provider_connectwise.core.conditions import Field, UnsafeConditionValue
 from airflow_provider_connectwise.core.links import DEFAULT_MODE, policy_allows
 from airflow_provider_connectwise.core.planning import (
@@ -190,14 +197,30 @@ def policies_and_devices(
     Syncing one policy reconciles its company with every policy linked to it (otherwise the
     other policies' devices would look removed).
 
-    :param policy: only this policy's company (default: every linked policy).
+    :param policy: only this policy's company: its id, or its name (trimmed, any case; a name
+        two policies share must be an id). Default: every linked policy.
     :param company: link ``policy`` to this company (id or identifier) for this sync only.
-    :raises PolicyChoiceError: the policy does not exist or is linked to no company.
+    :raises PolicyChoiceError: the policy does not exist (listing the choices), its name is
+        shared, or it is linked to no company.
     """
-    overrides = {str(policy): resolve_company(cw, company)} if policy and company not in (None, "") else {}
+    policy = str(policy).strip() if policy not in (None, "") else None
+    if policy:
+        # the MDM's own list (an Addigy request, outside the ConnectWise budget) turns a name into its id
+        listed = [
+            {
+                "policy_id": str(raw.get("policyId") or raw.get("policy_id") or ""),
+                "name": str(raw.get("name") or ""),
+            }
+            for raw in addigy.list_policies(())
+        ]
+        try:
+            policy = str(choose_policy([p for p in listed if p["policy_id"]], policy)["policy_id"])
+        except PolicyNotFound as exc:
+            raise PolicyChoiceError(str(exc)) from None
+    overrides = {policy: resolve_company(cw, company)} if policy and company not in (None, "") else {}
     policies = list_policy_links(addigy, cw, settings, overrides=overrides)
     if policy:
-        chosen = next((p for p in policies if p["policy_id"] == str(policy)), None)
+        chosen = next((p for p in policies if p["policy_id"] == policy), None)
         if chosen is None:
             raise PolicyChoiceError(f"policy {policy!r} does not exist in the MDM")
         if chosen["company_id"] is None:

@@ -15,12 +15,20 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.apply import DeviceResult
-from airflow_provider_connectwise.core.binding import new_failures, pending, render_binding_table, retryable
+from airflow_provider_connectwise.core.binding import (
+    new_failures,
+    pending,
+    planned_counts,
+    render_binding_table,
+    render_dry_run,
+    retryable,
+)
 from airflow_provider_connectwise.core.planning import DeviceAction, Scope, render_plan
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
-from airflow_provider_connectwise.hooks.connectwise import DEFAULT_REQUESTS_PER_MINUTE, ConnectWiseHook
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.binding import (
     DEFAULT_BATCH_SIZE,
     PolicyChoiceError,
@@ -47,7 +55,7 @@ BINDING_XCOM_KEY = "connectwise_binding"
 RESULTS_XCOM_KEY = "binding_results"
 
 
-class _BindingOperator(BaseOperator):
+class _BindingOperator(ConnectWisePoolMixin, BaseOperator):
     ui_color = "#2f6fb3"
 
     def __init__(
@@ -56,7 +64,7 @@ class _BindingOperator(BaseOperator):
         settings: Mapping[str, Any] | str,
         connectwise_conn_id: str = ConnectWiseHook.default_conn_name,
         addigy_conn_id: str = AddigyHook.default_conn_name,
-        requests_per_minute: float | None = DEFAULT_REQUESTS_PER_MINUTE,
+        requests_per_minute: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -69,7 +77,7 @@ class _BindingOperator(BaseOperator):
     def connectwise(self) -> ConnectWiseHook:
         return ConnectWiseHook(
             self.connectwise_conn_id,
-            requests_per_minute=self.requests_per_minute,
+            requests_per_minute=self.connectwise_requests_per_minute(),
             codebase=codebase_of(self.settings),
         )
 
@@ -137,10 +145,18 @@ class AddigyFetchDevicesOperator(_BindingOperator):
     """
 
     template_fields: Sequence[str] = ("settings", "policy")
+    uses_connectwise = False  # Addigy only: outside the ConnectWise pool
 
-    def __init__(self, *, policy: Mapping[str, Any], **kwargs: Any) -> None:
-        kwargs.setdefault("map_index_template", "{{ connectwise_policy }}")
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        policy: Mapping[str, Any],
+        # a signature default (not set in the body): .partial() reads it at parse time, so the
+        # serialized DAG carries the template
+        map_index_template: str | None = "{{ connectwise_policy }}",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(map_index_template=map_index_template, **kwargs)
         self.policy = policy
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
@@ -234,15 +250,23 @@ class ConnectWiseApplyBindingOperator(_BindingOperator):
     :param batch: one batch of ``ConnectWisePlanBindingOperator``'s ``batches``.
     :param settings: the validated settings (optional: they carry the codebase, saving a request).
     :param concurrency: simultaneous writes within the batch.
-    :param requests_per_minute: this task's share of the ConnectWise rate budget.
+    :param requests_per_minute: override this task's share of the ConnectWise rate budget
+        (default: the pool's share, see ``airflow_provider_connectwise.budget``).
     """
 
     template_fields: Sequence[str] = ("batch", "settings")
 
-    def __init__(self, *, batch: Mapping[str, Any], concurrency: int = 8, **kwargs: Any) -> None:
-        kwargs.setdefault("map_index_template", "{{ connectwise_batch }}")
+    def __init__(
+        self,
+        *,
+        batch: Mapping[str, Any],
+        concurrency: int = 8,
+        # a signature default: .partial() reads it at parse time (see AddigyFetchDevicesOperator)
+        map_index_template: str | None = "{{ connectwise_batch }}",
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("settings", {})
-        super().__init__(**kwargs)
+        super().__init__(map_index_template=map_index_template, **kwargs)
         self.batch = batch
         self.concurrency = concurrency
 
@@ -391,10 +415,14 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
             dry_run=dry_run,
             concurrency=self.concurrency,
         )
+        record = binding_report(self.connectwise, policies, results, dry_run=dry_run)
         if dry_run:
             for company_plan in plan.plans:
                 self.log.info("DRY RUN for %s:\n%s", company_plan.company_name, render_plan(company_plan))
-        record = binding_report(self.connectwise, policies, results, dry_run=dry_run)
+            actions = [a for company_plan in plan.plans for a in company_plan.actions]
+            # what it would do, not the link status: planned writes have no result yet
+            record["planned"] = planned_counts(actions, policies)
+            record["dry_run_summary"] = render_dry_run(actions, policies)
         return _finish(self, context, record)
 
     def _save_company_link(self, context: Any, settings: ResolvedSettings) -> tuple[str | None, int | None]:
@@ -448,6 +476,12 @@ def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[st
     fails exactly as in the previous record is only logged, so bad data does not keep a DAG red.
     """
     task.log.info("Devices Binding\n%s", render_binding_table(record["results"]))
+    if record["dry_run"]:
+        # a dry run writes nothing: its link status would claim "linked 0" for what it only planned
+        for line in record.get("dry_run_summary") or ["DRY RUN: nothing was written"]:
+            task.log.info("%s", line)
+        context["ti"].xcom_push(key=BINDING_XCOM_KEY, value=record)
+        return record["report"]
     for policy in record["report"]["policies"]:
         task.log.info(
             "policy %s: %s (%s icon) — %s",
@@ -462,13 +496,15 @@ def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[st
         task_ids=task.task_id, key=BINDING_XCOM_KEY, include_prior_dates=True, map_indexes=-1, default=None
     )
     ti.xcom_push(key=BINDING_XCOM_KEY, value=record)
-    if record["dry_run"]:
-        return record["report"]
     results = record["results"]
     left = retryable(results)
     if left:
         raise AirflowException(_pending_summary(left, len(results)))
-    new = new_failures(results, (previous or {}).get("results", []) if isinstance(previous, Mapping) else [])
+    # a dry run's record announced nothing: compare with the last real run only
+    known_before = (
+        previous.get("results", []) if isinstance(previous, Mapping) and not previous.get("dry_run") else []
+    )
+    new = new_failures(results, known_before)
     if new:
         raise AirflowFailException(
             _pending_summary(new, len(results), head="newly failed; a retry cannot cure them, fix the data")

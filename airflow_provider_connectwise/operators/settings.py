@@ -10,6 +10,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.catalogue import (
     render_catalogue,
     render_settings_template,
@@ -46,7 +47,7 @@ def codebase_of(value: Mapping[str, Any] | str | None) -> str | None:
     return validated_settings(value).get(CODEBASE_KEY)
 
 
-class ConnectWiseFetchBoardsOperator(BaseOperator):
+class ConnectWiseFetchBoardsOperator(ConnectWisePoolMixin, BaseOperator):
     """Fetch service boards with their statuses, configuration statuses and types ("Next").
 
     Logs them as tables plus a ready-to-edit settings document, and returns
@@ -72,7 +73,9 @@ class ConnectWiseFetchBoardsOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id)
+        return ConnectWiseHook(
+            self.connectwise_conn_id, requests_per_minute=self.connectwise_requests_per_minute()
+        )
 
     def execute(self, context: Any) -> dict[str, Any]:
         catalogue = fetch_catalogue(self.hook, company_name=self.company_name or None)
@@ -81,7 +84,7 @@ class ConnectWiseFetchBoardsOperator(BaseOperator):
         return {"catalogue": catalogue.to_dict(), "settings_template": settings_template(catalogue)}
 
 
-class ConnectWiseValidateSettingsOperator(BaseOperator):
+class ConnectWiseValidateSettingsOperator(ConnectWisePoolMixin, BaseOperator):
     """Check the integration settings against ConnectWise and resolve every name to its id.
 
     The seed's switch: "if all the information you provided is correct, the integration will be
@@ -121,7 +124,9 @@ class ConnectWiseValidateSettingsOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id)
+        return ConnectWiseHook(
+            self.connectwise_conn_id, requests_per_minute=self.connectwise_requests_per_minute()
+        )
 
     def _source(self) -> Any:
         if self.settings:

@@ -9,6 +9,7 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
@@ -22,7 +23,7 @@ from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicket
 from airflow_provider_connectwise.operators.settings import codebase_of, resolved_settings
 
 
-class _TicketOperator(BaseOperator):
+class _TicketOperator(ConnectWisePoolMixin, BaseOperator):
     ui_color = "#2f6fb3"
 
     def __init__(
@@ -31,16 +32,22 @@ class _TicketOperator(BaseOperator):
         settings: Mapping[str, Any] | str,
         board: str = "monitoring",
         connectwise_conn_id: str = ConnectWiseHook.default_conn_name,
+        requests_per_minute: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
         self.board = board
         self.connectwise_conn_id = connectwise_conn_id
+        self.requests_per_minute = requests_per_minute  # default: the pool's share
 
     @cached_property
     def hook(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id, codebase=codebase_of(self.settings))
+        return ConnectWiseHook(
+            self.connectwise_conn_id,
+            codebase=codebase_of(self.settings),
+            requests_per_minute=self.connectwise_requests_per_minute(),
+        )
 
     def resolved_settings(self) -> ResolvedSettings:
         return resolved_settings(self.settings)
@@ -94,10 +101,11 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
         service_type: str | None = None,
         subtype: str | None = None,
         reopen_window: dt.timedelta = dt.timedelta(hours=24),
+        # a signature default: .partial() reads it at parse time, so mapped tickets are named
+        map_index_template: str | None = "{{ connectwise_ticket }}",
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("map_index_template", "{{ connectwise_ticket }}")
-        super().__init__(**kwargs)
+        super().__init__(map_index_template=map_index_template, **kwargs)
         self.summary = summary
         self.description = description
         self.external_ref = external_ref

@@ -9,6 +9,7 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.binding import LinkStatus
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
@@ -16,7 +17,7 @@ from airflow_provider_connectwise.integration.binding import list_policy_links, 
 from airflow_provider_connectwise.operators.settings import resolved_settings
 
 
-class ConnectWisePolicyLinkedSensor(BaseSensorOperator):
+class ConnectWisePolicyLinkedSensor(ConnectWisePoolMixin, BaseSensorOperator):
     """Wait until every device of a policy is linked to a configuration of its company.
 
     Each poke reads the policy's devices and the company's configurations once and plans
@@ -48,7 +49,9 @@ class ConnectWisePolicyLinkedSensor(BaseSensorOperator):
 
     @cached_property
     def connectwise(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id)
+        return ConnectWiseHook(
+            self.connectwise_conn_id, requests_per_minute=self.connectwise_requests_per_minute()
+        )
 
     @cached_property
     def addigy(self) -> AddigyHook:

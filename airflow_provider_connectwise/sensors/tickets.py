@@ -10,20 +10,22 @@ from typing import Any
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.configuration import conf
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
+from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.tickets import is_closed
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.triggers.tickets import TICKET_STATE_FIELDS, ConnectWiseTicketClosedTrigger
 
 
-class ConnectWiseTicketClosedSensor(BaseSensorOperator):
+class ConnectWiseTicketClosedSensor(ConnectWisePoolMixin, BaseSensorOperator):
     """Wait until a ticket reaches a closed status.
 
     With ``deferrable=True`` the wait is handed to the triggerer, which polls without blocking
     its event loop; the worker slot is freed meanwhile.
 
-    :param ticket_id: the ticket to watch (templated; e.g. the create operator's XCom).
+    :param ticket_id: the ticket to watch (templated; e.g. the create operator's XCom); empty:
+        nothing to wait for, the task skips.
     :param connectwise_conn_id: the ``connectwise`` connection.
     :param closed_status_ids: statuses that mean closed besides ConnectWise's ``closedFlag``.
     :param deferrable: wait in the triggerer instead of a worker slot.
@@ -49,7 +51,9 @@ class ConnectWiseTicketClosedSensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> ConnectWiseHook:
-        return ConnectWiseHook(self.connectwise_conn_id)
+        return ConnectWiseHook(
+            self.connectwise_conn_id, requests_per_minute=self.connectwise_requests_per_minute()
+        )
 
     def poke(self, context: Any) -> bool:
         ticket = self.hook.get_ticket(int(self.ticket_id), fields=TICKET_STATE_FIELDS)
@@ -63,6 +67,8 @@ class ConnectWiseTicketClosedSensor(BaseSensorOperator):
         return closed
 
     def execute(self, context: Any) -> Any:
+        if self.ticket_id in (None, ""):  # a template that chose not to wait (e.g. a form's switch)
+            raise AirflowSkipException("no ticket to wait for")
         if not self.deferrable:
             return super().execute(context)
         if self.poke(context):  # already closed: no need to occupy the triggerer

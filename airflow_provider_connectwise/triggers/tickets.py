@@ -57,9 +57,14 @@ class ConnectWiseTicketClosedTrigger(BaseTrigger):
         )
 
     def _hook(self):
+        from airflow_provider_connectwise.budget import configured_budget
         from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 
-        return ConnectWiseHook(self.connectwise_conn_id)
+        # triggers run outside every pool: all ConnectWise triggers of this triggerer share the
+        # reserved [connectwise] trigger_requests_per_minute
+        return ConnectWiseHook(
+            self.connectwise_conn_id, requests_per_minute=configured_budget().trigger_share()
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()

@@ -22,7 +22,7 @@ def airflow_env(sandbox, monkeypatch, airflow_db):  # noqa: F811
     use_settings(monkeypatch, EXAMPLE_SETTINGS)
     monkeypatch.setenv("CONNECTWISE_EXAMPLE_RETRY_DELAY_SECONDS", "0")
     # the sandbox answers in ~1 ms: a production-sized budget would only make the tests wait
-    monkeypatch.setenv("CONNECTWISE_REQUESTS_PER_MINUTE", "60000")
+    monkeypatch.setenv("AIRFLOW__CONNECTWISE__REQUESTS_PER_MINUTE", "60000")
     return sandbox
 
 

@@ -182,6 +182,7 @@ def test_self_service_request_opens_one_ticket_on_the_self_service_board(bound):
         "subject": 'Printer "2nd floor" offline',
         "text": "It does not answer.",
         "request_id": "req-4711",
+        "wait_until_closed": False,  # dag.test() would wait for a technician
     }
     first = xcom(run_dag("connectwise_self_service_ticket", conf=conf), "open_ticket")
     # (dag.test() clears the DAG's earlier runs: read their XCom before the next one)

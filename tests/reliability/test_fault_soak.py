@@ -48,6 +48,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from airflow_provider_connectwise.budget import Budget
 from airflow_provider_connectwise.core.binding import pending
 from airflow_provider_connectwise.core.mapping import map_device
 from airflow_provider_connectwise.core.planning import Scope
@@ -78,8 +79,9 @@ pytestmark = pytest.mark.integration
 SOAK_SEED = int(os.environ.get("CONNECTWISE_SOAK_SEED", "20250106"))
 TRIES = 4  # the example DAGs' tasks: one try and three retries
 DIRECT_BUDGET = 600  # requests per minute of the hooks in the function-driven rounds
-DAG_BUDGET = 900  # CONNECTWISE_REQUESTS_PER_MINUTE for the example DAGs: ConnectWise's real one
-APPLY_BUDGET = DAG_BUDGET / 4  # each of the binding DAG's apply_binding tasks (four at a time)
+DAG_BUDGET = 900  # [connectwise] requests_per_minute for the example DAGs: ConnectWise's real one
+# each running task's share of it (the pool's four slots; see airflow_provider_connectwise.budget)
+APPLY_BUDGET = Budget(requests_per_minute=DAG_BUDGET).task_share()
 ACME, GLOBEX, LAB = "Acme Workstations", "Globex Fleet", "Lab Macs"
 LINK = "https://app.addigy.com/devices/{}"
 FIXED_MAC = "A4:83:E7:00:00:05"
@@ -408,7 +410,7 @@ def test_binding_and_tickets_converge_exactly_once_under_20_percent_faults(
 ):
     began = time.monotonic()
     sb = point_airflow_at(make_sandbox(seed="demo"))
-    monkeypatch.setenv("CONNECTWISE_REQUESTS_PER_MINUTE", str(DAG_BUDGET))
+    monkeypatch.setenv("AIRFLOW__CONNECTWISE__REQUESTS_PER_MINUTE", str(DAG_BUDGET))
     retries = RetryRecorder().install(monkeypatch)
     mix = FaultMix(SOAK_MIX, seed=SOAK_SEED).install(sb)
     world = World(sb, SOAK_SEED)
