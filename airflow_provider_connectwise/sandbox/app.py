@@ -9,7 +9,7 @@ from .config import SandboxConfig
 from .exceptions import SandboxError
 from .middleware import SandboxMiddleware
 from .models import SandboxState
-from .routes import addigy, admin, connectwise
+from .routes import addigy, admin, connectwise, lookups, notes
 from .runtime import Runtime
 
 
@@ -49,6 +49,9 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(connectwise.login)
     app.include_router(addigy.router)
+    # before connectwise.router: its last route answers every path it does not know
+    app.include_router(notes.router)
+    app.include_router(lookups.router)
     app.include_router(connectwise.router)
     app.add_middleware(SandboxMiddleware, runtime=rt)
     return app
