@@ -69,6 +69,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_connectwise.links.ConnectWiseTicketLink"],
+        "notifications": ["airflow_provider_connectwise.notifications.connectwise.ConnectWiseNotifier"],
         "plugins": [
             {
                 "name": "connectwise",

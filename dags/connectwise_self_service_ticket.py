@@ -45,4 +45,5 @@ with DAG(
         description="Requested by {{ params.user or 'a Self Service user' }}:\n{{ params.text }}",
         agentid="{{ params.device }}",
         external_ref="{{ params.request_id or run_id }}",
+        requester_email="{{ params.user }}",
     )

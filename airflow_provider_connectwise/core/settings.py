@@ -747,12 +747,14 @@ class _Resolver:
             **classified,
         )
 
-    def named(self, path: str, value: int | str | None, records: Sequence[Any], kind: str) -> Any:
+    def named(
+        self, path: str, value: int | str | None, records: Sequence[Any], kind: str, plural: str
+    ) -> Any:
         """Resolve an optional name among active records (an inactive one is a problem too)."""
         if value is None:
             return None
         active = [r for r in records if not r.inactive]
-        label = f"active {kind.split(' ')[-1]}s"
+        label = f"active {plural}"
         found = self.pick(path, value, records, kind=kind, label=label, choices=active)
         if found is not None and found.inactive:
             names = _choice_list(r.name for r in active)
@@ -772,15 +774,16 @@ class _Resolver:
         kinds = (("type", board.types), ("subtype", board.subtypes), ("item", board.items))
         out: dict[str, Any] = {}
         for name, records in kinds:
-            found = self.named(f"{path}.{name}", getattr(section, name), records, f"{shown} ticket {name}")
+            value = getattr(section, name)
+            found = self.named(f"{path}.{name}", value, records, f"{shown} ticket {name}", f"{name}s")
             out[f"{name}_id"] = found.id if found else None
-        prio = self.named(f"{path}.priority", section.priority, self.catalogue.priorities, "priority")
+        priorities = self.catalogue.priorities
+        prio = self.named(f"{path}.priority", section.priority, priorities, "priority", "priorities")
         out["priority_id"] = prio.id if prio else None
         out["priority_by_severity"] = {}
         for severity, value in section.priority_by_severity.items():
-            found = self.named(
-                f"{path}.priority_by_severity.{severity}", value, self.catalogue.priorities, "priority"
-            )
+            where = f"{path}.priority_by_severity.{severity}"
+            found = self.named(where, value, priorities, "priority", "priorities")
             if found is not None:
                 out["priority_by_severity"][severity] = found.id
         return out if len(self.problems) == before else None
