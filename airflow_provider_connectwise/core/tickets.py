@@ -239,11 +239,16 @@ def cycle_key(notes: Iterable[Mapping[str, Any]]) -> str:
     """Which open period of the ticket this is: the digest of its latest recurrence note, else
     ``first``. A resolution note is written once per period, however often the run repeats."""
     latest = "first"
-    for note in sorted(notes, key=lambda n: n.get("id") or 0):
+    for note in sorted(notes, key=_note_order):
         for kind, digest in markers_of(note):
             if kind == "recurred":
                 latest = digest
     return latest
+
+
+def _note_order(note: Mapping[str, Any]) -> int:
+    rid = note.get("id")
+    return rid if isinstance(rid, int) and not isinstance(rid, bool) else 0
 
 
 def note_body(text: str, visibility: str, *, resolution: bool = False) -> dict[str, Any]:
@@ -278,7 +283,9 @@ def touched_reason(
         name = clean_text(status.get("name"), single_line=True) or f"id {status.get('id')}"
         return f"it was moved to status {name!r}"
     for note in all_notes:
-        who = clean_text((note.get("member") or {}).get("identifier"), single_line=True) or "someone"
+        member = note.get("member")
+        who = clean_text(member.get("identifier") if isinstance(member, Mapping) else None, single_line=True)
+        who = who or "someone"
         if note.get("noteType") == "TimeEntryNote":
             return f"{who} logged time on it"
         if not markers_of(note):
