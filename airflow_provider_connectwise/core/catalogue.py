@@ -552,6 +552,24 @@ def settings_template(catalogue: Catalogue) -> dict[str, Any]:
     }
 
 
+def _classification_comments(boards: Iterable[Board], priorities: Iterable[NamedRecord]) -> list[str]:
+    """Commented-out classification settings of a board section, with their choices."""
+    lines = []
+    for board in boards:
+        for kind, records in (("type", board.types), ("subtype", board.subtypes), ("item", board.items)):
+            active = [r for r in records if not r.inactive]
+            if active:
+                lines.append(f"  # {printable(board.name, 60)}: ticket {kind}s: {_choices(active)}")
+    active_priorities = [p for p in priorities if not p.inactive]
+    if active_priorities:
+        lines.append(f"  # priorities: {_choices(active_priorities)}")
+    lines.append("  # type: ..., subtype: ..., item: ..., priority: ..., source: ...")
+    lines.append("  # priority_by_severity: {critical: ..., warning: ...}")
+    lines.append("  # notes: internal  (or discussion: the customer sees the integration's notes)")
+    lines.append("  # keep_touched_tickets_open: true  (a ticket a technician works is not closed)")
+    return lines
+
+
 def _choices(items: Iterable[Any], attr: str = "name") -> str:
     return "; ".join(f"{printable(getattr(item, attr), 60)} (id {item.id})" for item in items) or "none"
 
@@ -583,6 +601,7 @@ def render_settings_template(catalogue: Catalogue) -> str:
             lines.append(f"  # {printable(board.name, 60)}: closed statuses: {_choices(closes)}")
         lines.append(f"  open_status: {value(doc[key]['open_status'])}")
         lines.append(f"  closed_status: {value(doc[key]['closed_status'])}")
+        lines += _classification_comments(boards, catalogue.priorities)
     statuses = catalogue.configuration_statuses
     lines.append("configuration_statuses:")
     lines.append(f"  # open: {_choices([s for s in statuses if not s.closed], 'description')}")

@@ -225,3 +225,63 @@ def test_grouping_keeps_every_alert_exactly_once(alerts):
     assert sorted(seen) == sorted(id(a) for a in alerts)
     for _, rest in groups:
         repeats_text(rest)
+
+
+# --- classification and contacts in the catalogue ------------------------------------------------
+
+
+def classified_catalogue():
+    from airflow_provider_connectwise.core.catalogue import Catalogue
+
+    return Catalogue.from_connectwise(
+        boards=[{"id": 1, "name": "Monitoring"}],
+        board_statuses={1: [{"id": 10, "name": "New"}, {"id": 11, "name": "Done", "closedStatus": True}]},
+        board_classification={
+            "1": {"types": [{"id": 4, "name": "Alert"}, {"id": 5, "name": "Old", "inactiveFlag": True}]}
+        },
+        priorities=[{"id": 2, "name": "P1"}],
+        contacts=[
+            {
+                "id": 8,
+                "firstName": "Ann",
+                "lastName": " Archer ",
+                "company": {"id": 3},
+                "communicationItems": [
+                    {"communicationType": "Email", "value": "ann@acme.example"},
+                    {"type": {"name": "Email"}, "value": " ann@home.example "},
+                    {"communicationType": "Phone", "value": "555"},
+                    "not an item",
+                    {"type": "Email", "value": 7},
+                ],
+            }
+        ],
+    )
+
+
+def test_the_catalogue_reads_classification_and_contacts_and_survives_xcom():
+    import json
+
+    from airflow_provider_connectwise.core.catalogue import Catalogue
+
+    catalogue = classified_catalogue()
+    assert [t.name for t in catalogue.boards[0].types] == ["Alert", "Old"]
+    (ann,) = catalogue.contacts
+    assert (ann.name, ann.company_id, ann.emails) == (
+        "Ann Archer",
+        3,
+        ("ann@acme.example", "ann@home.example"),
+    )
+    assert Catalogue.from_dict(json.loads(json.dumps(catalogue.to_dict()))) == catalogue
+
+
+def test_the_settings_template_lists_the_classification_choices():
+    import yaml
+
+    from airflow_provider_connectwise.core.catalogue import render_settings_template
+
+    text = render_settings_template(classified_catalogue())
+    assert "# Monitoring: ticket types: Alert (id 4)" in text
+    assert "Old (id 5)" not in text  # inactive types are not offered
+    assert "# priorities: P1 (id 2)" in text
+    # the choices are comments: the document keeps its shape
+    assert set(yaml.safe_load(text)["monitoring"]) == {"board", "open_status", "closed_status"}
