@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from airflow_provider_connectwise.core.catalogue import Catalogue
 from airflow_provider_connectwise.core.mapping import render_management_link
 from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
 from airflow_provider_connectwise.core.tickets import (
@@ -19,17 +18,14 @@ from airflow_provider_connectwise.core.tickets import (
     decide_ticket,
     external_ref_text,
     group_repeats,
-    has_marker,
     is_closed,
     is_resolved,
-    note_body,
-    note_marker,
     repeats_text,
-    summary_text,
     touched_reason,
     wants_ticket,
 )
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.notes import add_note, ticket_body
 
 BoardKind = Literal["monitoring", "self_service"]
 BOARD_KINDS = ("monitoring", "self_service")
@@ -94,58 +90,6 @@ def resolve_company(cw: ConnectWiseHook, company: int | str) -> int:
     if not found:
         raise TicketInputError(f"company: {company!r} is not an active ConnectWise company")
     return int(found[0]["id"])
-
-
-def add_note(
-    cw: ConnectWiseHook,
-    ticket_id: int,
-    *,
-    ref: str,
-    event: str,
-    text: str,
-    visibility: str,
-    resolution: bool = False,
-    notes: list[dict[str, Any]] | None = None,
-) -> bool:
-    """Write a note once: nothing when a note already carries its marker (a retry, a rerun, an
-    answer lost after the write). Returns whether a note was written.
-
-    :param cw: the ConnectWise hook.
-    :param ticket_id: the ticket.
-    :param ref: the ticket's external reference.
-    :param event: ``kind:key`` (see :func:`~..core.tickets.note_marker`).
-    :param text: the note (cleaned here; the marker is appended).
-    :param visibility: ``internal`` or ``discussion``.
-    :param resolution: flag it as the resolution.
-    :param notes: the ticket's ``/allNotes`` when already read.
-    """
-    marker = note_marker(ref, event)
-    if has_marker(notes if notes is not None else cw.list_ticket_all_notes(ticket_id), marker):
-        return False
-
-    def find_existing() -> dict[str, Any] | None:
-        return next((n for n in cw.list_ticket_notes(ticket_id) if has_marker([n], marker)), None)
-
-    body = note_body(f"{clean_text(text)}\n\n{marker}", visibility, resolution=resolution)
-    cw.create_ticket_note(ticket_id, body, find_existing=find_existing)
-    return True
-
-
-def _contact_for(
-    cw: ConnectWiseHook, settings: ResolvedSettings, company_id: int, requester_email: Any
-) -> int | None:
-    """The requesting user's contact when one of the company matches the e-mail, else the
-    company's default contact from the settings."""
-    email = clean_text(requester_email, single_line=True).casefold() if requester_email else ""
-    if email and "@" in email:
-        matches = [
-            c
-            for c in Catalogue.from_connectwise(contacts=cw.find_contacts([company_id])).contacts
-            if not c.inactive and any(e.casefold() == email for e in c.emails)
-        ]
-        if len(matches) == 1:
-            return matches[0].id
-    return settings.default_contacts.get(company_id)
 
 
 def open_ticket(
@@ -226,20 +170,12 @@ def open_ticket(
         ticket_id = int(decision.ticket["id"])
         action, message = "existing", decision.reason
     elif decision is not None and decision.action == "reopen":
-        assert ref is not None
+        assert ref is not None and decision.ticket is not None
         ticket_id = int(decision.ticket["id"])
-        stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
-        closed = closed_at(decision.ticket)
-        # The note before the status: a retry finds the ticket still closed, with the same
-        # closing time, so the same marker (and no second note).
-        text = f"The alert recurred at {stamp}: {clean_text(summary, single_line=True)}\n{clean_text(description)}"
-        event = f"recurred:{closed.isoformat() if closed else ''}"
-        if add_note(cw, ticket_id, ref=ref, event=event, text=text, visibility=target.notes):
-            written.append(f"recurred at {stamp}")
-        cw.patch_ticket(ticket_id, {"status": {"id": target.open_status_id}})
-        action, message = "reopened", f"{decision.reason}: {ref} recurred at {stamp}"
+        message, written = _reopen(cw, target, decision.ticket, ref, summary, description, now)
+        action, message = "reopened", f"{decision.reason}: {message}"
     else:
-        body = _ticket_body(
+        body = ticket_body(
             cw,
             settings,
             target,
@@ -268,10 +204,10 @@ def open_ticket(
             configuration_id = None
     # "existing" too: an earlier try may have created the ticket, then lost the answer or failed
     # before attaching; the look-up keeps a re-delivery to one read.
-    if configuration_id is not None:
-        attached = {c.get("id") for c in cw.list_ticket_configurations(ticket_id)}
-        if configuration_id not in attached:
-            cw.attach_configuration(ticket_id, configuration_id)
+    if configuration_id is not None and configuration_id not in {
+        c.get("id") for c in cw.list_ticket_configurations(ticket_id)
+    }:
+        cw.attach_configuration(ticket_id, configuration_id)
     return TicketOutcome(
         action=action,
         ticket_id=ticket_id,
@@ -285,52 +221,28 @@ def open_ticket(
     )
 
 
-def _ticket_body(
+def _reopen(
     cw: ConnectWiseHook,
-    settings: ResolvedSettings,
     target: ResolvedBoard,
-    *,
-    company_id: int,
+    ticket: Mapping[str, Any],
+    ref: str,
     summary: Any,
     description: Any,
-    ref: str | None,
-    overrides: Mapping[str, Any],
-    severity: Any,
-    requester_email: Any,
-) -> dict[str, Any]:
-    """The POST body of a new ticket: board, open status, company, classification, contact."""
-    body: dict[str, Any] = {
-        "summary": summary_text(summary),
-        "board": {"id": target.board_id},
-        "status": {"id": target.open_status_id},
-        "company": {"id": company_id},
-    }
-    text = clean_text(description) if description is not None else ""
-    if text:
-        # ConnectWise turns the description into the first note: the marker says it is ours, so
-        # the touched-ticket rule does not take it for a technician's note.
-        body["initialDescription"] = f"{text}\n\n{note_marker(ref or '', 'opened:')}"
-    if ref is not None:
-        body["externalXRef"] = ref
-    resolved = {
-        "priority": target.priority_for(severity),
-        "type": target.type_id,
-        "subType": target.subtype_id,
-        "item": target.item_id,
-    }
-    for key, value in resolved.items():
-        if overrides.get(key):  # a name given to the operator wins over the settings
-            body[key] = {"name": clean_text(overrides[key], single_line=True)}
-        elif value is not None:
-            body[key] = {"id": value}
-    if isinstance(target.source, int):
-        body["source"] = {"id": target.source}
-    elif target.source:
-        body["source"] = {"name": clean_text(target.source, single_line=True)}
-    contact = _contact_for(cw, settings, company_id, requester_email)
-    if contact is not None:
-        body["contact"] = {"id": contact}
-    return body
+    now: dt.datetime | None,
+) -> tuple[str, list[str]]:
+    """Reopen a recently closed ticket after a note saying the alert recurred (when, what)."""
+    ticket_id = int(ticket["id"])
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    closed = closed_at(ticket)
+    # The note before the status: a retry finds the ticket still closed, with the same closing
+    # time, so the same marker (and no second note).
+    text = (
+        f"The alert recurred at {stamp}: {clean_text(summary, single_line=True)}\n{clean_text(description)}"
+    )
+    event = f"recurred:{closed.isoformat() if closed else ''}"
+    written = add_note(cw, ticket_id, ref=ref, event=event, text=text, visibility=target.notes)
+    cw.patch_ticket(ticket_id, {"status": {"id": target.open_status_id}})
+    return f"{ref} recurred at {stamp}", [f"recurred at {stamp}"] if written else []
 
 
 def close_tickets(

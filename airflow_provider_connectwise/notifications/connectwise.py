@@ -25,10 +25,10 @@ from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.core.tickets import EXTERNAL_REF_MAX, clean_text
 from airflow_provider_connectwise.examples import SETTINGS_VARIABLE
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.notes import add_note
 from airflow_provider_connectwise.integration.settings import validate_settings
 from airflow_provider_connectwise.integration.tickets import (
     TicketOutcome,
-    add_note,
     board_of,
     close_tickets,
     open_ticket,
