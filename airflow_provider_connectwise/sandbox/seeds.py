@@ -10,7 +10,9 @@ the vendor ``Apple``; boards ``Monitoring`` and ``Help Desk`` (self service) wit
 closed ``Resolved``/``Closed``/``Cancelled`` statuses and an inactive status each, plus the inactive board
 ``Projects Archive``; configuration statuses ``Active`` (default), ``Inactive`` (closed) and
 ``In Repair``; configuration types ``Managed Mac``, ``Laptop``, ``Desktop``, ``Network Switch``,
-``Legacy Workstation`` (inactive) and ``Server`` (a REQUIRED active question); priorities 1-4.
+``Legacy Workstation`` (inactive) and ``Server`` (a REQUIRED active question); priorities 1-4; per board
+ticket types, subtypes and items (``CLASSIFICATION``, the last of each inactive); contacts of AcmeCorp
+(``ann``, ``ben`` with two e-mail addresses, ``desk``) and Globex (``carl``, ``nomail``).
 
 Existing configurations (labels in ``seed.configurations``): ``acme-historical-1``/``-2`` (AcmeCorp,
 Managed Mac, no deviceIdentifier, serial number of a policy-1 device: adoption candidates),
