@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_connectwise.core.catalogue import Catalogue
+from airflow_provider_connectwise.core.catalogue import Catalogue, CatalogueError, Contact
 from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
 from airflow_provider_connectwise.core.tickets import (
     clean_text,
@@ -62,12 +62,23 @@ def _contact_for(
     if email and "@" in email:
         matches = [
             c
-            for c in Catalogue.from_connectwise(contacts=cw.find_contacts([company_id])).contacts
+            for c in _contacts(cw.find_contacts([company_id]))
             if not c.inactive and any(e.casefold() == email for e in c.emails)
         ]
         if len(matches) == 1:
             return matches[0].id
     return settings.default_contacts.get(company_id)
+
+
+def _contacts(records: list[dict[str, Any]]) -> list[Contact]:
+    """The contacts that can be read; a malformed record is skipped (it is not this ticket's)."""
+    out = []
+    for record in records:
+        try:
+            out += Catalogue.from_connectwise(contacts=[record]).contacts
+        except CatalogueError:
+            continue
+    return out
 
 
 def ticket_body(

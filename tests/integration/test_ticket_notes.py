@@ -258,3 +258,31 @@ def test_the_switch_names_each_bad_classification_and_lists_the_choices(bound):
         "contact 'nobody@acme.example' not found; contacts of 'AcmeCorp': Ann Archer, Ben Baker, Service Desk"
     )
     assert "default_contacts[1].contact" not in found  # found by full name
+
+
+def test_the_requesters_contact_is_matched_in_python_over_any_json():
+    from types import SimpleNamespace
+
+    from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
+    from airflow_provider_connectwise.integration.notes import _contact_for
+
+    board = ResolvedBoard(1, 2, 3)
+    settings = ResolvedSettings(board, board, 1, 2, 3, default_contacts={3: 99})
+    records = [
+        {"id": "not-an-id"},
+        {"id": 4, "communicationItems": {"value": "ann@acme.example"}},
+        {
+            "id": 5,
+            "company": {"id": 3},
+            "communicationItems": [{"communicationType": "Email", "value": "Ann@Acme.example"}],
+        },
+        {
+            "id": 6,
+            "inactiveFlag": True,
+            "communicationItems": [{"communicationType": "Email", "value": "ann@acme.example"}],
+        },
+    ]
+    cw = SimpleNamespace(find_contacts=lambda ids: records)
+    assert _contact_for(cw, settings, 3, " ann@ACME.example ") == 5
+    assert _contact_for(cw, settings, 3, "someone@else.example") == 99  # the company's default
+    assert _contact_for(cw, settings, 3, "Ann Archer") == 99  # not an e-mail address: no look-up

@@ -89,3 +89,16 @@ def test_the_notifier_is_registered_in_the_provider_metadata():
     (path,) = get_provider_info()["notifications"]
     module, _, name = path.rpartition(".")
     assert getattr(importlib.import_module(module), name) is ConnectWiseNotifier
+
+
+@pytest.mark.integration
+def test_a_secret_in_the_error_never_reaches_the_ticket(airflow_env):
+    from airflow.sdk.log import mask_secret
+
+    secret = "s3cr3t-token-9f8e7d"
+    mask_secret(secret)
+    notifier = ConnectWiseNotifier(board="monitoring", company="DemoMSP")
+    notifier(context("failed", error=RuntimeError(f"login failed with {secret}")))
+    (ticket,) = airflow_env.state.connectwise.find("tickets", externalXRef="airflow:nightly_backup:copy")
+    text = airflow_env.state.connectwise.ticket_initial_text(ticket["id"])["initialDescription"]
+    assert "login failed with" in text and secret not in text
