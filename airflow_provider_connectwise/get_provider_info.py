@@ -111,6 +111,7 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "extra-links": ["airflow_provider_connectwise.links.ConnectWiseTicketLink"],
         "config": {"connectwise": _BUDGET_CONFIG},
+        "notifications": ["airflow_provider_connectwise.notifications.connectwise.ConnectWiseNotifier"],
         "plugins": [
             {
                 "name": "connectwise",

@@ -4,12 +4,15 @@ New alerts of the data interval whose monitoring item asks for a ticket open a t
 monitoring board, linked to the device's configuration (one mapped task per alert; a second
 delivery or a rerun opens nothing new). Alerts resolved in Addigy close their tickets; with the
 setting ``resolve_alerts_in_mdm``, a ticket closed in ConnectWise resolves its alert. Backfilling
-a period (e.g. after an outage) catches up on the alerts raised in it.
+a period (e.g. after an outage) catches up on the alerts raised in it. A run that leaves an alert
+without its ticket fails (``all_alerts_ticketed``), and the next run reads from the end of the
+last successful run, so it opens the missing tickets and attaches missing configurations.
 """
 
 from __future__ import annotations
 
 import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 
 from airflow_provider_connectwise.examples import default_args, settings_source
@@ -40,5 +43,10 @@ with DAG(
     close = ConnectWiseSyncAlertTicketsOperator(
         task_id="close_resolved", settings=validate.output, trigger_rule="all_done"
     )
+    # A leaf that needs every ticket: when an alert is left without its ticket (or configuration),
+    # the run fails instead of ending green behind close_resolved's all_done; the next run reads
+    # again from the end of the last successful one and finishes what this one left.
+    all_ticketed = EmptyOperator(task_id="all_alerts_ticketed")
     validate >> alerts
     tickets >> close
+    tickets >> all_ticketed

@@ -58,6 +58,7 @@ with DAG(
         description="Requested by {{ params.user or 'a Self Service user' }}:\n{{ params.text or '' }}",
         agentid="{{ params.device or '' }}",
         external_ref="{{ params.request_id or run_id }}",
+        requester_email="{{ params.user }}",
     )
     # The run finishes when a technician closes the request; the wait happens in the triggerer
     # (no worker slot, no pool slot), polling within the triggers' share of the rate budget.

@@ -34,7 +34,9 @@ __all__ = [
     "Company",
     "ConfigurationStatus",
     "ConfigurationType",
+    "Contact",
     "NameOrId",
+    "NamedRecord",
     "render_catalogue",
     "render_settings_template",
     "settings_template",
@@ -90,13 +92,36 @@ class BoardStatus:
 
 
 @dataclass(frozen=True)
+class NamedRecord:
+    """A ticket type, subtype, item or priority: a name that may be inactive."""
+
+    id: int
+    name: str
+    inactive: bool = False
+
+
+@dataclass(frozen=True)
 class Board:
-    """A service board with its ticket statuses (``/service/boards``)."""
+    """A service board with its ticket statuses and (when read) its ticket types, subtypes and items."""
 
     id: int
     name: str
     inactive: bool = False
     statuses: tuple[BoardStatus, ...] = ()
+    types: tuple[NamedRecord, ...] = ()
+    subtypes: tuple[NamedRecord, ...] = ()
+    items: tuple[NamedRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact of a company (``/company/contacts``) with its e-mail addresses."""
+
+    id: int
+    name: str
+    company_id: int | None = None
+    emails: tuple[str, ...] = ()
+    inactive: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +167,8 @@ class Catalogue:
     configuration_statuses: tuple[ConfigurationStatus, ...] = ()
     configuration_types: tuple[ConfigurationType, ...] = ()
     companies: tuple[Company, ...] = ()
+    priorities: tuple[NamedRecord, ...] = ()
+    contacts: tuple[Contact, ...] = ()
 
     @classmethod
     def from_connectwise(
@@ -153,6 +180,9 @@ class Catalogue:
         configuration_types: Iterable[Mapping[str, Any]] = (),
         type_questions: Mapping[int | str, Iterable[Mapping[str, Any]]] | None = None,
         companies: Iterable[Mapping[str, Any]] = (),
+        board_classification: Mapping[int | str, Mapping[str, Iterable[Mapping[str, Any]]]] | None = None,
+        priorities: Iterable[Mapping[str, Any]] = (),
+        contacts: Iterable[Mapping[str, Any]] = (),
     ) -> Catalogue:
         """Build the catalogue from ConnectWise's raw JSON records.
 
@@ -163,10 +193,14 @@ class Catalogue:
         :param configuration_types: ``GET /company/configurations/types`` records.
         :param type_questions: type id -> ``GET /company/configurations/types/{id}/questions``.
         :param companies: ``GET /company/companies`` records (may be only the referenced ones).
+        :param board_classification: board id -> ``{"types" | "subtypes" | "items": records}``.
+        :param priorities: ``GET /service/priorities`` records.
+        :param contacts: ``GET /company/contacts`` records (of the companies the settings name).
         :raises CatalogueError: a record has no usable id or a field of the wrong type.
         """
         statuses_by_board = _by_id_key(board_statuses or {}, "board_statuses")
         questions_by_type = _by_id_key(type_questions or {}, "type_questions")
+        classification = _by_id_key(board_classification or {}, "board_classification")
         parsed_boards = []
         for index, raw in enumerate(boards):
             where = f"boards[{index}]"
@@ -181,12 +215,16 @@ class Catalogue:
                 )
                 for n, status in enumerate(statuses_by_board.get(board_id, ()))
             )
+            kinds = classification.get(board_id, {})
             parsed_boards.append(
                 Board(
                     id=board_id,
                     name=_text(raw, "name", where),
                     inactive=_flag(raw, "inactiveFlag"),
                     statuses=statuses,
+                    types=_named_records(kinds.get("types", ()), f"board {board_id} types"),
+                    subtypes=_named_records(kinds.get("subtypes", ()), f"board {board_id} subtypes"),
+                    items=_named_records(kinds.get("items", ()), f"board {board_id} items"),
                 )
             )
         parsed_statuses = tuple(
@@ -224,7 +262,14 @@ class Catalogue:
             )
             for index, raw in enumerate(companies)
         )
-        return cls(tuple(parsed_boards), parsed_statuses, tuple(parsed_types), parsed_companies)
+        return cls(
+            tuple(parsed_boards),
+            parsed_statuses,
+            tuple(parsed_types),
+            parsed_companies,
+            _named_records(priorities, "priorities"),
+            tuple(_contact(raw, f"contacts[{index}]") for index, raw in enumerate(contacts)),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-safe form (lists and plain values only)."""
@@ -245,6 +290,10 @@ class Catalogue:
                         name=board["name"],
                         inactive=board.get("inactive", False),
                         statuses=tuple(BoardStatus(**status) for status in board.get("statuses", ())),
+                        **{
+                            kind: tuple(NamedRecord(**r) for r in board.get(kind, ()))
+                            for kind in ("types", "subtypes", "items")
+                        },
                     )
                     for board in data.get("boards", ())
                 ),
@@ -258,6 +307,10 @@ class Catalogue:
                     for kind in data.get("configuration_types", ())
                 ),
                 companies=tuple(Company(**company) for company in data.get("companies", ())),
+                priorities=tuple(NamedRecord(**r) for r in data.get("priorities", ())),
+                contacts=tuple(
+                    Contact(**{**c, "emails": tuple(c.get("emails", ()))}) for c in data.get("contacts", ())
+                ),
             )
         except (KeyError, TypeError) as exc:
             raise CatalogueError(f"not a catalogue dict: {exc}") from exc
@@ -319,6 +372,44 @@ def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
 
 def _flag(raw: Mapping[str, Any], key: str) -> bool:
     return raw.get(key) is True
+
+
+def _named_records(records: Iterable[Mapping[str, Any]], where: str) -> tuple[NamedRecord, ...]:
+    return tuple(
+        NamedRecord(
+            id=_id(raw, f"{where}[{n}]"),
+            name=_text(raw, "name", f"{where}[{n}]"),
+            inactive=_flag(raw, "inactiveFlag"),
+        )
+        for n, raw in enumerate(records)
+    )
+
+
+def _contact(raw: Any, where: str) -> Contact:
+    """A contact; its e-mail addresses come from ``communicationItems`` of type Email (any
+    other item, or one that is not an object, is ignored: contacts are people's data)."""
+    contact_id = _id(raw, where)
+    first = raw.get("firstName") if isinstance(raw.get("firstName"), str) else ""
+    last = raw.get("lastName") if isinstance(raw.get("lastName"), str) else ""
+    items = raw.get("communicationItems")
+    emails = []
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, Mapping) or not isinstance(item.get("value"), str):
+            continue
+        kind = item.get("communicationType")
+        if kind is None and isinstance(item.get("type"), Mapping):
+            kind = item["type"].get("name")
+        if isinstance(kind, str) and kind.casefold() == "email" and item["value"].strip():
+            emails.append(item["value"].strip())
+    company = raw.get("company") if isinstance(raw.get("company"), Mapping) else {}
+    company_id = company.get("id") if isinstance(company.get("id"), int) else None
+    return Contact(
+        id=contact_id,
+        name=" ".join(f"{first} {last}".split()),
+        company_id=company_id,
+        emails=tuple(emails),
+        inactive=_flag(raw, "inactiveFlag"),
+    )
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -461,6 +552,24 @@ def settings_template(catalogue: Catalogue) -> dict[str, Any]:
     }
 
 
+def _classification_comments(boards: Iterable[Board], priorities: Iterable[NamedRecord]) -> list[str]:
+    """Commented-out classification settings of a board section, with their choices."""
+    lines = []
+    for board in boards:
+        for kind, records in (("type", board.types), ("subtype", board.subtypes), ("item", board.items)):
+            active = [r for r in records if not r.inactive]
+            if active:
+                lines.append(f"  # {printable(board.name, 60)}: ticket {kind}s: {_choices(active)}")
+    active_priorities = [p for p in priorities if not p.inactive]
+    if active_priorities:
+        lines.append(f"  # priorities: {_choices(active_priorities)}")
+    lines.append("  # type: ..., subtype: ..., item: ..., priority: ..., source: ...")
+    lines.append("  # priority_by_severity: {critical: ..., warning: ...}")
+    lines.append("  # notes: internal  (or discussion: the customer sees the integration's notes)")
+    lines.append("  # keep_touched_tickets_open: true  (a ticket a technician works is not closed)")
+    return lines
+
+
 def _choices(items: Iterable[Any], attr: str = "name") -> str:
     return "; ".join(f"{printable(getattr(item, attr), 60)} (id {item.id})" for item in items) or "none"
 
@@ -492,6 +601,7 @@ def render_settings_template(catalogue: Catalogue) -> str:
             lines.append(f"  # {printable(board.name, 60)}: closed statuses: {_choices(closes)}")
         lines.append(f"  open_status: {value(doc[key]['open_status'])}")
         lines.append(f"  closed_status: {value(doc[key]['closed_status'])}")
+        lines += _classification_comments(boards, catalogue.priorities)
     statuses = catalogue.configuration_statuses
     lines.append("configuration_statuses:")
     lines.append(f"  # open: {_choices([s for s in statuses if not s.closed], 'description')}")

@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -70,6 +70,7 @@ __all__ = [
     "BoardSettings",
     "ConfigurationStatusSettings",
     "ConfigurationTypeSettings",
+    "DefaultContact",
     "FieldMapping",
     "IntegrationSettings",
     "PolicyLink",
@@ -142,13 +143,49 @@ class _Section(BaseModel):
 
 
 class BoardSettings(_Section):
-    """A service board and the ticket statuses used on it (seed steps 6-8 and 9-11)."""
+    """A service board, the ticket statuses used on it (seed steps 6-8 and 9-11), how its
+    tickets are classified and how notes are written on them."""
 
     board: NameOrId = Field(description="Service board name or id.")
     open_status: NameOrId = Field(description="Status of new tickets: an open, active status of the board.")
     closed_status: NameOrId = Field(
         description="Status that closes a ticket: a closed, active status of the board."
     )
+    type: NameOrId | None = Field(default=None, description="Ticket type of new tickets (of this board).")
+    subtype: NameOrId | None = Field(
+        default=None, description="Ticket subtype of new tickets (of this board)."
+    )
+    item: NameOrId | None = Field(default=None, description="Ticket item of new tickets (of this board).")
+    priority: NameOrId | None = Field(default=None, description="Priority of new tickets.")
+    priority_by_severity: dict[str, NameOrId] = Field(
+        default_factory=dict, description="Alert severity (e.g. critical) -> priority; wins over priority."
+    )
+    source: NameOrId | None = Field(
+        default=None, description="Ticket source (name or id; sent as given: the API lists no sources)."
+    )
+    notes: Literal["internal", "discussion"] = Field(
+        default="internal",
+        description="Notes the integration writes: internal, or discussion (the customer sees them).",
+    )
+    keep_touched_tickets_open: bool = Field(
+        default=True,
+        description="A ticket a technician worked (status moved, a note or time added) is not closed when "
+        "its alert resolves: a note says so instead.",
+    )
+
+    @field_validator("priority_by_severity", mode="before")
+    @classmethod
+    def _severities(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k).strip().casefold(): v for k, v in value.items()}
+        return value
+
+
+class DefaultContact(_Section):
+    """The contact set on new tickets of a company (by full name or e-mail address)."""
+
+    company: NameOrId = Field(description="ConnectWise company identifier or id.")
+    contact: Annotated[str, Field(min_length=1, max_length=250, description="Contact full name or e-mail.")]
 
 
 class ConfigurationStatusSettings(_Section):
@@ -287,6 +324,9 @@ class IntegrationSettings(_Section):
     adopt_by_serial: bool = Field(
         default=True,
         description="Adopt an existing configuration with no device identifier and the same serial number.",
+    )
+    default_contacts: list[DefaultContact] = Field(
+        default_factory=list, description="A contact per company, set on its new tickets."
     )
     resolve_alerts_in_mdm: bool = Field(
         default=False,
@@ -466,7 +506,8 @@ def load_settings(
 
 @dataclass(frozen=True)
 class ResolvedBoard:
-    """A service board and its open and closed ticket statuses, by id (names for logs)."""
+    """A service board, its open and closed ticket statuses and its tickets' classification, by
+    id (names for logs); ``priority_by_severity`` maps a case-folded severity to a priority id."""
 
     board_id: int
     open_status_id: int
@@ -474,6 +515,19 @@ class ResolvedBoard:
     board_name: str = ""
     open_status_name: str = ""
     closed_status_name: str = ""
+    type_id: int | None = None
+    subtype_id: int | None = None
+    item_id: int | None = None
+    priority_id: int | None = None
+    priority_by_severity: dict[str, int] = field(default_factory=dict)
+    source: int | str | None = None
+    notes: str = "internal"
+    keep_touched_tickets_open: bool = True
+
+    def priority_for(self, severity: Any) -> int | None:
+        """The priority id for an alert severity (the board's priority when none is mapped)."""
+        key = str(severity).strip().casefold() if severity not in (None, "") else None
+        return self.priority_by_severity.get(key, self.priority_id) if key else self.priority_id
 
 
 @dataclass(frozen=True)
@@ -487,6 +541,10 @@ class ResolvedPolicyLink:
     #: a site of the company (checked to be the company's when the links are listed)
     site_id: int | None = None
     mode: str = DEFAULT_MODE
+
+
+def _board_dict(board: ResolvedBoard) -> dict[str, Any]:
+    return {**vars(board), "priority_by_severity": dict(board.priority_by_severity)}
 
 
 def _mdm_company_id(value: Any) -> int | None:
@@ -516,6 +574,8 @@ class ResolvedSettings:
     adopt_by_serial: bool = True
     management_link_template: str = DEFAULT_MANAGEMENT_LINK_TEMPLATE
     resolve_alerts_in_mdm: bool = False
+    #: company id -> contact id set on the company's new tickets
+    default_contacts: dict[int, int] = field(default_factory=dict)
     active_status_name: str = ""
     inactive_status_name: str = ""
     default_type_name: str = ""
@@ -546,8 +606,8 @@ class ResolvedSettings:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-safe form (the XCom shape)."""
         return {
-            "monitoring": vars(self.monitoring).copy(),
-            "self_service": vars(self.self_service).copy(),
+            "monitoring": _board_dict(self.monitoring),
+            "self_service": _board_dict(self.self_service),
             "active_status_id": self.active_status_id,
             "active_status_name": self.active_status_name,
             "inactive_status_id": self.inactive_status_id,
@@ -562,6 +622,7 @@ class ResolvedSettings:
             "adopt_by_serial": self.adopt_by_serial,
             "management_link_template": self.management_link_template,
             "resolve_alerts_in_mdm": self.resolve_alerts_in_mdm,
+            "default_contacts": {str(k): v for k, v in self.default_contacts.items()},
             "warnings": list(self.warnings),
         }
 
@@ -588,6 +649,7 @@ class ResolvedSettings:
             adopt_by_serial=data.get("adopt_by_serial", True),
             management_link_template=data.get("management_link_template", DEFAULT_MANAGEMENT_LINK_TEMPLATE),
             resolve_alerts_in_mdm=bool(data.get("resolve_alerts_in_mdm", False)),
+            default_contacts={int(k): int(v) for k, v in (data.get("default_contacts") or {}).items()},
             warnings=tuple(data.get("warnings", ())),
         )
 
@@ -693,7 +755,8 @@ class _Resolver:
             return None
         open_status = self.status(f"{path}.open_status", section.open_status, board, closed=False)
         closed_status = self.status(f"{path}.closed_status", section.closed_status, board, closed=True)
-        if open_status is None or closed_status is None:
+        classified = self.classification(path, section, board)
+        if open_status is None or closed_status is None or classified is None:
             return None
         return ResolvedBoard(
             board_id=board.id,
@@ -702,7 +765,94 @@ class _Resolver:
             board_name=board.name,
             open_status_name=open_status.name,
             closed_status_name=closed_status.name,
+            source=section.source,
+            notes=section.notes,
+            keep_touched_tickets_open=section.keep_touched_tickets_open,
+            **classified,
         )
+
+    def named(
+        self, path: str, value: int | str | None, records: Sequence[Any], kind: str, plural: str
+    ) -> Any:
+        """Resolve an optional name among active records (an inactive one is a problem too)."""
+        if value is None:
+            return None
+        active = [r for r in records if not r.inactive]
+        label = f"active {plural}"
+        found = self.pick(path, value, records, kind=kind, label=label, choices=active)
+        if found is not None and found.inactive:
+            names = _choice_list(r.name for r in active)
+            self.problem(
+                path,
+                f"{kind} {printable(repr(found.name), 80)} is inactive; {_choices_text(label, names)}",
+                value,
+                names,
+            )
+            return None
+        return found
+
+    def classification(self, path: str, section: BoardSettings, board: Board) -> dict[str, Any] | None:
+        """Ticket type, subtype, item and priorities of a board section, by id (None on a problem)."""
+        before = len(self.problems)
+        shown = printable(repr(board.name), 40)
+        kinds = (("type", board.types), ("subtype", board.subtypes), ("item", board.items))
+        out: dict[str, Any] = {}
+        for name, records in kinds:
+            value = getattr(section, name)
+            found = self.named(f"{path}.{name}", value, records, f"{shown} ticket {name}", f"{name}s")
+            out[f"{name}_id"] = found.id if found else None
+        priorities = self.catalogue.priorities
+        prio = self.named(f"{path}.priority", section.priority, priorities, "priority", "priorities")
+        out["priority_id"] = prio.id if prio else None
+        out["priority_by_severity"] = {}
+        for severity, value in section.priority_by_severity.items():
+            where = f"{path}.priority_by_severity.{severity}"
+            found = self.named(where, value, priorities, "priority", "priorities")
+            if found is not None:
+                out["priority_by_severity"][severity] = found.id
+        return out if len(self.problems) == before else None
+
+    def default_contacts(self, entries: Sequence[DefaultContact]) -> dict[int, int]:
+        """Company id -> contact id; a contact is named by e-mail (any of its addresses) or full name."""
+        out: dict[int, int] = {}
+        for index, entry in enumerate(entries):
+            path = f"default_contacts[{index}]"
+            company = self.company(f"{path}.company", entry.company)
+            if company is None:
+                continue
+            people = [c for c in self.catalogue.contacts if c.company_id == company.id]
+            wanted = _key(entry.contact)
+            by_email = [c for c in people if any(_key(e) == wanted for e in c.emails)]
+            same = by_email or [c for c in people if _key(c.name) == wanted]
+            usable = [c for c in people if not c.inactive]
+            names = _choice_list(c.name or (c.emails[0] if c.emails else f"id {c.id}") for c in usable)
+            company_shown = printable(repr(company.identifier), 60)
+            if not same:
+                listing = _choices_text(f"contacts of {company_shown}", names)
+                self.problem(
+                    f"{path}.contact",
+                    f"contact {_shown(entry.contact)} not found; {listing}",
+                    entry.contact,
+                    names,
+                )
+            elif len(same) > 1:
+                ids = ", ".join(str(c.id) for c in same)
+                self.problem(
+                    f"{path}.contact",
+                    f"contact {_shown(entry.contact)} is ambiguous in {company_shown}: ids {ids} share it; use an e-mail address",
+                    entry.contact,
+                )
+            elif same[0].inactive:
+                listing = _choices_text(f"active contacts of {company_shown}", names)
+                self.problem(
+                    f"{path}.contact",
+                    f"contact {_shown(entry.contact)} is inactive; {listing}",
+                    entry.contact,
+                    names,
+                )
+            else:
+                out[company.id] = same[0].id
+        return out
 
     def status(self, path: str, value: int | str, board: Board, *, closed: bool) -> BoardStatus | None:
         usable = [s for s in board.statuses if (s.usable_as_closed if closed else s.usable_as_open)]
@@ -911,6 +1061,7 @@ def resolve_settings(
                 )
             )
     links = resolver.policy_links(settings.policy_links)
+    contacts = resolver.default_contacts(settings.default_contacts)
     if not settings.policy_links and not settings.use_mdm_links:
         resolver.warnings.append(
             "policy_links is empty and use_mdm_links is false: no policy is linked, no device will be bound"
@@ -936,6 +1087,7 @@ def resolve_settings(
         adopt_by_serial=settings.adopt_by_serial,
         management_link_template=settings.management_link_template,
         resolve_alerts_in_mdm=settings.resolve_alerts_in_mdm,
+        default_contacts=contacts,
         warnings=tuple(resolver.warnings),
     )
 
@@ -952,7 +1104,7 @@ def referenced_companies(
     settings = load_settings(settings)
     identifiers: dict[str, None] = {}
     ids: dict[int, None] = {}
-    for link in settings.policy_links:
+    for link in [*settings.policy_links, *settings.default_contacts]:
         if isinstance(link.company, int):
             ids[link.company] = None
         else:

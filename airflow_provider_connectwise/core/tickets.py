@@ -10,6 +10,7 @@ read and write through the hook.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -192,9 +193,149 @@ def alert_ticket_request(alert: Mapping[str, Any]) -> dict[str, Any]:
         f"Raised: {clean_text(alert.get('created_date'), single_line=True) or '-'}",
         f"Alert id: {clean_text(alert_id, single_line=True)}",
     ]
+    level = clean_text(alert.get("level"), single_line=True)
     return {
-        "summary": summary_text(f"[{clean_text(alert.get('level'), single_line=True) or 'alert'}] {name}"),
+        "summary": summary_text(f"[{level or 'alert'}] {name}"),
         "description": "\n".join(details),
         "external_ref": reference,
         "agentid": str(alert["agentid"]),
+        "severity": level or None,
     }
+
+
+# --- notes on the ticket -------------------------------------------------------------------------
+
+NoteVisibility = Literal["internal", "discussion"]
+NOTE_VISIBILITIES = ("internal", "discussion")
+_MARKER = re.compile(r"\[airflow-connectwise:([a-z-]+):([0-9a-f]{16})\]")
+
+
+def note_marker(ref: str, event: str) -> str:
+    """The line that makes a note findable again: its kind and a digest of the reference + event.
+
+    A retry or a rerun reads the ticket's notes and writes a note only when no note carries its
+    marker; the digest keeps untrusted reference text out of the note's last line.
+
+    :param ref: the ticket's external reference (alert id, request id, notifier key).
+    :param event: ``kind:key``, e.g. ``recurred:2025-01-06T09:00:00Z``; ``kind`` is lower-case.
+    """
+    kind = event.split(":", 1)[0]
+    digest = hashlib.sha256(f"{ref}\x00{event}".encode()).hexdigest()[:16]
+    return f"[airflow-connectwise:{kind}:{digest}]"
+
+
+def markers_of(note: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The ``(kind, digest)`` markers a note's text carries (none for a technician's note)."""
+    text = note.get("text")
+    return _MARKER.findall(text) if isinstance(text, str) else []
+
+
+def has_marker(notes: Iterable[Mapping[str, Any]], marker: str) -> bool:
+    """Whether a note already carries ``marker`` (the note was written before)."""
+    return any(isinstance(n.get("text"), str) and marker in n["text"] for n in notes)
+
+
+def cycle_key(notes: Iterable[Mapping[str, Any]]) -> str:
+    """Which open period of the ticket this is: the digest of its latest recurrence note, else
+    ``first``. A resolution note is written once per period, however often the run repeats."""
+    latest = "first"
+    for note in sorted(notes, key=_note_order):
+        for kind, digest in markers_of(note):
+            if kind == "recurred":
+                latest = digest
+    return latest
+
+
+def _note_order(note: Mapping[str, Any]) -> int:
+    rid = note.get("id")
+    return rid if isinstance(rid, int) and not isinstance(rid, bool) else 0
+
+
+def note_body(text: str, visibility: str, *, resolution: bool = False) -> dict[str, Any]:
+    """A ``ServiceNote`` body: internal (technicians only) or discussion (the customer sees it).
+
+    :param text: the note, marker included.
+    :param visibility: ``internal`` or ``discussion`` (a board setting).
+    :param resolution: flag the note as the ticket's resolution.
+    """
+    if visibility not in NOTE_VISIBILITIES:
+        raise TicketInputError(f"notes: must be one of {', '.join(NOTE_VISIBILITIES)}, not {visibility!r}")
+    return {
+        "text": text,
+        "detailDescriptionFlag": visibility == "discussion",
+        "internalAnalysisFlag": visibility == "internal",
+        "resolutionFlag": resolution,
+    }
+
+
+def touched_reason(
+    ticket: Mapping[str, Any], all_notes: Iterable[Mapping[str, Any]], *, open_status_id: int
+) -> str | None:
+    """Why a technician has worked the ticket, or None: it left the open status, or carries a
+    note or a time entry the integration did not write.
+
+    :param ticket: the ticket (``status/id``).
+    :param all_notes: ``/allNotes`` of the ticket (``noteType``, ``text``, ``member``).
+    :param open_status_id: the board's open status from the settings.
+    """
+    status = ticket.get("status") or {}
+    if isinstance(status, Mapping) and status.get("id") not in (None, open_status_id):
+        name = clean_text(status.get("name"), single_line=True) or f"id {status.get('id')}"
+        return f"it was moved to status {name!r}"
+    for note in all_notes:
+        member = note.get("member")
+        who = clean_text(member.get("identifier") if isinstance(member, Mapping) else None, single_line=True)
+        who = who or "someone"
+        if note.get("noteType") == "TimeEntryNote":
+            return f"{who} logged time on it"
+        if not markers_of(note):
+            return f"{who} added a note"
+    return None
+
+
+def repeats_text(repeats: Iterable[Mapping[str, Any]]) -> tuple[str, str] | None:
+    """The consolidated note for alerts that repeated inside the window, and its event key.
+
+    :param repeats: the repeated alerts (``id``, ``created_date``, ``value``).
+    """
+    rows = sorted(
+        (
+            clean_text(r.get("created_date"), single_line=True) or "-",
+            clean_text(r.get("value"), single_line=True)[:80] or "-",
+            clean_text(r.get("id"), single_line=True),
+        )
+        for r in repeats
+    )
+    if not rows:
+        return None
+    key = hashlib.sha256("\x00".join(row[2] for row in rows).encode()).hexdigest()[:16]
+    lines = [
+        f"The alert repeated {len(rows)} more time{'s' if len(rows) > 1 else ''} ({rows[0][0]} to {rows[-1][0]}):"
+    ]
+    lines += [f"- {when}: value {value} (alert {aid})" for when, value, aid in rows[:50]]
+    if len(rows) > 50:
+        lines.append(f"- and {len(rows) - 50} more")
+    return "\n".join(lines), f"repeats:{key}"
+
+
+def group_repeats(
+    alerts: Iterable[Mapping[str, Any]],
+) -> list[tuple[Mapping[str, Any], list[Mapping[str, Any]]]]:
+    """Group alerts of one monitoring item on one device: the earliest opens the ticket, the
+    others are its repeats (one consolidated note instead of a ticket or a note each).
+
+    :param alerts: the alerts of a window that ask for a ticket, in any order.
+    """
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
+    for alert in alerts:
+        key = (
+            clean_text(alert.get("agentid"), single_line=True),
+            clean_text(alert.get("name"), single_line=True).casefold(),
+            clean_text(alert.get("fact_identifier"), single_line=True),
+        )
+        groups.setdefault(key, []).append(alert)
+    out = []
+    for members in groups.values():
+        members = sorted(members, key=lambda a: (str(a.get("created_date") or ""), str(a.get("id") or "")))
+        out.append((members[0], members[1:]))
+    return out

@@ -82,6 +82,7 @@ TICKET_FIELDS = (
     "company/id",
     "externalXRef",
     "closedFlag",
+    "closedDate",
     "_info/lastUpdated",
 )
 
@@ -509,7 +510,8 @@ class ConnectWiseHook(BaseHook):
         """Tickets by board, company, ``externalXRef``, open/closed and last update (all pages).
 
         An external reference that cannot be quoted safely is matched in Python over the
-        board/company query instead.
+        board/company query instead; a server-side match is re-checked in Python too, so a server
+        that folds case or treats the value as a pattern never hands over another alert's ticket.
         """
         parts: list[Condition] = []
         if board_id is not None:
@@ -520,17 +522,15 @@ class ConnectWiseHook(BaseHook):
             parts.append(Field("closedFlag").eq(not open_only))
         if updated_since is not None:
             parts.append(Field("lastUpdated").ge(updated_since))
-        match_ref = None
         if external_ref is not None:
             try:
                 parts.append(Field("externalXRef").eq(external_ref))
             except UnsafeConditionValue:
-                match_ref = external_ref
-            if match_ref is not None and not parts:
-                raise UnsafeConditionValue(
-                    "an external reference holding quotes or backslashes needs a board or company "
-                    "to narrow the search"
-                )
+                if not parts:
+                    raise UnsafeConditionValue(
+                        "an external reference holding quotes or backslashes needs a board or company "
+                        "to narrow the search"
+                    ) from None
         params: dict[str, Any] = {"fields": ",".join(fields)}
         if parts:
             condition = parts[0]
@@ -538,8 +538,8 @@ class ConnectWiseHook(BaseHook):
                 condition = condition & part
             params["conditions"] = str(condition)
         tickets = self._list("service/tickets", forward_only=True, **params)
-        if match_ref is not None:
-            tickets = [t for t in tickets if t.get("externalXRef") == match_ref]
+        if external_ref is not None:
+            tickets = [t for t in tickets if t.get("externalXRef") == external_ref]
         return tickets
 
     def attach_configuration(self, ticket_id: int, configuration_id: int) -> dict[str, Any]:
@@ -561,6 +561,70 @@ class ConnectWiseHook(BaseHook):
     def list_ticket_configurations(self, ticket_id: int) -> list[dict[str, Any]]:
         """Configurations linked to a ticket."""
         return self._list(f"service/tickets/{int(ticket_id)}/configurations")
+
+    # -- ticket notes, classification, contacts -----------------------------------------------
+
+    def list_ticket_notes(self, ticket_id: int) -> list[dict[str, Any]]:
+        """The notes of a ticket (text and flags), all pages."""
+        return self._list(
+            f"service/tickets/{int(ticket_id)}/notes",
+            forward_only=True,
+            fields="id,text,detailDescriptionFlag,internalAnalysisFlag,resolutionFlag,dateCreated,createdBy",
+        )
+
+    def list_ticket_all_notes(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Every note of a ticket, time-entry and meeting notes included (``noteType``), all pages."""
+        return self._list(
+            f"service/tickets/{int(ticket_id)}/allNotes",
+            forward_only=True,
+            fields="id,noteType,text,member/identifier,_info/dateEntered",
+        )
+
+    def create_ticket_note(
+        self,
+        ticket_id: int,
+        body: Mapping[str, Any],
+        *,
+        find_existing: Callable[[], dict | None] | None = None,
+    ) -> dict[str, Any]:
+        """Add a note to a ticket (``text`` and a Discussion, Internal or Resolution flag).
+
+        :param ticket_id: the ticket.
+        :param body: the ``ServiceNote``.
+        :param find_existing: looks the note up if an earlier attempt's answer was lost.
+        """
+        return self.client.request(
+            "POST",
+            self._api(f"service/tickets/{int(ticket_id)}/notes"),
+            json_body=dict(body),
+            find_existing=find_existing,
+        ).data
+
+    def list_priorities(self) -> list[dict[str, Any]]:
+        """Ticket priorities (``name``, ``level``, ``defaultFlag``)."""
+        return self._list("service/priorities", fields="id,name,level,sortOrder,defaultFlag")
+
+    def list_board_classification(self, board_id: int, kind: str) -> list[dict[str, Any]]:
+        """The ticket ``types``, ``subtypes`` or ``items`` of a board (``name``, ``inactiveFlag``)."""
+        if kind not in ("types", "subtypes", "items"):
+            raise ValueError(f"kind must be types, subtypes or items, not {kind!r}")
+        return self._list(f"service/boards/{int(board_id)}/{kind}", fields="id,name,inactiveFlag")
+
+    def find_contacts(self, company_ids: Iterable[int]) -> list[dict[str, Any]]:
+        """The contacts of some companies with their e-mail addresses (``communicationItems``).
+
+        Contacts are selected by company id only: names and e-mail addresses are matched by the
+        caller, never pasted into ``conditions``.
+        """
+        fields = "id,firstName,lastName,company/id,inactiveFlag,defaultFlag,communicationItems"
+        ids = sorted({int(c) for c in company_ids})
+        return [
+            contact
+            for condition in chunked_in(Field("company/id"), ids)
+            for contact in self._list(
+                "company/contacts", forward_only=True, conditions=str(condition), fields=fields
+            )
+        ]
 
     # -- async reads (triggers) ---------------------------------------------------------------
 

@@ -27,6 +27,9 @@ def fetch_catalogue(
     company_ids: Iterable[int] = (),
     only_boards: Iterable[int | str] | None = None,
     only_types: Iterable[int | str] | None = None,
+    classify_boards: Iterable[int | str] | None = None,
+    priorities: bool = True,
+    contacts_of: Iterable[int | str] | None = None,
 ) -> Catalogue:
     """Read boards with their statuses, configuration statuses, types with their questions and
     the companies asked for (by name fragment, identifier or id).
@@ -37,6 +40,10 @@ def fetch_catalogue(
     :param company_ids: companies to include by id.
     :param only_boards: read the statuses of these boards only (names or ids; default all).
     :param only_types: read the questions of these types only (names or ids; default all).
+    :param classify_boards: read the ticket types, subtypes and items of these boards only
+        (names or ids; default all).
+    :param priorities: read the ticket priorities.
+    :param contacts_of: read the contacts of these companies (identifiers or ids; default none).
     """
     boards = cw.list_boards()
     types = cw.list_configuration_types()
@@ -46,8 +53,22 @@ def fetch_catalogue(
         if company_name or identifiers or ids
         else []
     )
+    wanted = {name_key(str(c)) for c in contacts_of or ()}
+    contact_companies = [
+        c["id"]
+        for c in companies
+        if {name_key(str(c["id"])), name_key(str(c.get("identifier", "")))} & wanted
+    ]
     return Catalogue.from_connectwise(
         boards=boards,
+        board_classification={
+            b["id"]: {
+                kind: cw.list_board_classification(b["id"], kind) for kind in ("types", "subtypes", "items")
+            }
+            for b in _named(boards, classify_boards)
+        },
+        priorities=cw.list_priorities() if priorities else (),
+        contacts=cw.find_contacts(contact_companies) if contact_companies else (),
         board_statuses={b["id"]: cw.list_board_statuses(b["id"]) for b in _named(boards, only_boards)},
         configuration_statuses=cw.list_configuration_statuses(),
         configuration_types=types,
@@ -73,17 +94,23 @@ def validate_settings(
     # their types), so the cost does not grow with the catalogue; when something is wrong the
     # whole catalogue is read, so each problem can list the choices.
     kinds = settings.configuration_types
+    sections = (settings.monitoring, settings.self_service)
+    contacts_of = [entry.company for entry in settings.default_contacts]
     lean = fetch_catalogue(
         cw,
         company_identifiers=identifiers,
         company_ids=ids,
-        only_boards=[settings.monitoring.board, settings.self_service.board],
+        only_boards=[s.board for s in sections],
         only_types=[kinds.default, *(rule.type for rule in kinds.conditional)],
+        # classification lookups only for what the settings name: no extra request otherwise
+        classify_boards=[s.board for s in sections if s.type or s.subtype or s.item],
+        priorities=any(s.priority or s.priority_by_severity for s in sections),
+        contacts_of=contacts_of,
     )
     try:
         return resolve_settings(settings, lean)
     except SettingsError:
-        full = fetch_catalogue(cw, company_identifiers=identifiers, company_ids=ids)
+        full = fetch_catalogue(cw, company_identifiers=identifiers, company_ids=ids, contacts_of=contacts_of)
         return resolve_settings(settings, full)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from airflow_provider_connectwise.core.mapping import render_management_link
@@ -13,14 +13,19 @@ from airflow_provider_connectwise.core.tickets import (
     TicketInputError,
     alert_ticket_request,
     clean_text,
+    closed_at,
+    cycle_key,
     decide_ticket,
     external_ref_text,
+    group_repeats,
     is_closed,
     is_resolved,
-    summary_text,
+    repeats_text,
+    touched_reason,
     wants_ticket,
 )
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.notes import add_note, ticket_body
 
 BoardKind = Literal["monitoring", "self_service"]
 BOARD_KINDS = ("monitoring", "self_service")
@@ -30,8 +35,9 @@ BOARD_KINDS = ("monitoring", "self_service")
 class TicketOutcome:
     """What happened to one ticket request (the operators' XCom).
 
-    :param action: ``created``, ``reopened``, ``existing``, ``closed``, ``already_closed`` or
-        ``not_found``.
+    :param action: ``created``, ``reopened``, ``existing``, ``closed``, ``already_closed``,
+        ``kept_open`` (a technician works the ticket: a note instead of closing) or ``not_found``.
+    :param notes: the notes written on the ticket by this call (their first line each).
     """
 
     action: str
@@ -42,6 +48,7 @@ class TicketOutcome:
     configuration_id: int | None = None
     external_ref: str | None = None
     message: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +105,9 @@ def open_ticket(
     priority: str | None = None,
     service_type: str | None = None,
     subtype: str | None = None,
+    severity: Any = None,
+    repeats: list[dict[str, Any]] | None = None,
+    requester_email: Any = None,
     reopen_window: dt.timedelta = dt.timedelta(hours=24),
     now: dt.datetime | None = None,
 ) -> TicketOutcome:
@@ -111,9 +121,13 @@ def open_ticket(
     :param external_ref: the alert id or request id (``externalXRef``): the idempotency key.
     :param agentid: the device; its configuration is attached and gives the company.
     :param company: the ConnectWise company (id or identifier) when the device has none.
-    :param priority: priority name, e.g. ``Priority 3 - Normal Response``.
-    :param service_type: service type name of the board.
-    :param subtype: service subtype name of the board.
+    :param priority: priority name, e.g. ``Priority 3 - Normal Response`` (default: the board's
+        priority for ``severity`` from the settings).
+    :param service_type: service type name of the board (default: the settings').
+    :param subtype: service subtype name of the board (default: the settings').
+    :param severity: the alert's severity (``level``): picks the priority from the settings.
+    :param repeats: alerts that repeated this one inside the window (one consolidated note).
+    :param requester_email: the requesting user's e-mail: their contact is set when one matches.
     :param reopen_window: a ticket with the same reference closed this recently is reopened.
     :param now: the current time (tests).
     """
@@ -151,35 +165,37 @@ def open_ticket(
     else:
         decision = None
 
+    written: list[str] = []
     if decision is not None and decision.action == "existing":
         ticket_id = int(decision.ticket["id"])
         action, message = "existing", decision.reason
     elif decision is not None and decision.action == "reopen":
+        assert ref is not None and decision.ticket is not None
         ticket_id = int(decision.ticket["id"])
-        stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
-        cw.patch_ticket(ticket_id, {"status": {"id": target.open_status_id}})
-        # The note: ConnectWise takes ticket notes only through /service/tickets/{id}/notes, which
-        # is outside the API subset this provider is validated against (the initial* fields are
-        # POST-only), so it goes to the task log and XCom.
-        action, message = "reopened", f"{decision.reason}: {ref} recurred at {stamp}"
+        message, written = _reopen(cw, target, decision.ticket, ref, summary, description, now)
+        action, message = "reopened", f"{decision.reason}: {message}"
     else:
-        body: dict[str, Any] = {
-            "summary": summary_text(summary),
-            "board": {"id": target.board_id},
-            "status": {"id": target.open_status_id},
-            "company": {"id": company_id},
-        }
-        text = clean_text(description) if description is not None else ""
-        if text:
-            body["initialDescription"] = text
-        if ref is not None:
-            body["externalXRef"] = ref
-        for key, name in (("priority", priority), ("type", service_type), ("subType", subtype)):
-            if name:
-                body[key] = {"name": clean_text(name, single_line=True)}
+        body = ticket_body(
+            cw,
+            settings,
+            target,
+            company_id=company_id,
+            summary=summary,
+            description=description,
+            ref=ref,
+            overrides={"priority": priority, "type": service_type, "subType": subtype},
+            severity=severity,
+            requester_email=requester_email,
+        )
         created = cw.create_ticket(body, find_existing=find_existing if ref is not None else None)
         ticket_id = int(created["id"])
         action, message = "created", f"ticket #{ticket_id} opened on {target.board_name or target.board_id}"
+
+    consolidated = repeats_text(repeats or ())
+    if consolidated is not None and ref is not None:
+        text, event = consolidated
+        if add_note(cw, ticket_id, ref=ref, event=event, text=text, visibility=target.notes):
+            written.append(text.splitlines()[0])
 
     if decision is not None and decision.ticket is not None and configuration is not None:
         # A ticket found again keeps its company: the device may have moved to another since.
@@ -188,10 +204,10 @@ def open_ticket(
             configuration_id = None
     # "existing" too: an earlier try may have created the ticket, then lost the answer or failed
     # before attaching; the look-up keeps a re-delivery to one read.
-    if configuration_id is not None:
-        attached = {c.get("id") for c in cw.list_ticket_configurations(ticket_id)}
-        if configuration_id not in attached:
-            cw.attach_configuration(ticket_id, configuration_id)
+    if configuration_id is not None and configuration_id not in {
+        c.get("id") for c in cw.list_ticket_configurations(ticket_id)
+    }:
+        cw.attach_configuration(ticket_id, configuration_id)
     return TicketOutcome(
         action=action,
         ticket_id=ticket_id,
@@ -201,7 +217,32 @@ def open_ticket(
         configuration_id=configuration_id,
         external_ref=ref,
         message=message,
+        notes=written,
     )
+
+
+def _reopen(
+    cw: ConnectWiseHook,
+    target: ResolvedBoard,
+    ticket: Mapping[str, Any],
+    ref: str,
+    summary: Any,
+    description: Any,
+    now: dt.datetime | None,
+) -> tuple[str, list[str]]:
+    """Reopen a recently closed ticket after a note saying the alert recurred (when, what)."""
+    ticket_id = int(ticket["id"])
+    stamp = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    closed = closed_at(ticket)
+    # The note before the status: a retry finds the ticket still closed, with the same closing
+    # time, so the same marker (and no second note).
+    text = (
+        f"The alert recurred at {stamp}: {clean_text(summary, single_line=True)}\n{clean_text(description)}"
+    )
+    event = f"recurred:{closed.isoformat() if closed else ''}"
+    written = add_note(cw, ticket_id, ref=ref, event=event, text=text, visibility=target.notes)
+    cw.patch_ticket(ticket_id, {"status": {"id": target.open_status_id}})
+    return f"{ref} recurred at {stamp}", [f"recurred at {stamp}"] if written else []
 
 
 def close_tickets(
@@ -212,19 +253,23 @@ def close_tickets(
     ticket_id: int | None = None,
     external_ref: Any = None,
     resolution: Any = None,
+    keep_touched_open: bool | None = None,
 ) -> list[TicketOutcome]:
-    """Set the board's closed status on a ticket (by id) or on every open ticket of a reference.
+    """Set the board's closed status on a ticket (by id) or on every open ticket of a reference,
+    after a resolution note saying what resolved it.
 
     Closing an already closed ticket is a success (``already_closed``); a reference with no
-    ticket gives ``not_found``.
+    ticket gives ``not_found``. A ticket a technician has worked (moved off the open status, a
+    note or time of theirs) is not closed under them when the board keeps touched tickets open:
+    a note says the alert was resolved instead (``kept_open``).
 
     :param cw: the ConnectWise hook.
     :param settings: resolved settings (closed status).
     :param board: ``monitoring`` or ``self_service``.
     :param ticket_id: the ticket to close.
     :param external_ref: or: close the tickets carrying this alert/request id.
-    :param resolution: a resolution note, reported in the outcome's message (ConnectWise takes
-        notes only through its notes endpoint, outside the API subset validated here).
+    :param resolution: what resolved it (the resolution note's text).
+    :param keep_touched_open: the touched-ticket rule (default: the board's setting).
     """
     target = board_of(settings, board)
     if ticket_id is None and external_ref is None:
@@ -245,19 +290,58 @@ def close_tickets(
                 message=f"no ticket carries {ref!r}",
             )
         ]
+    keep = target.keep_touched_tickets_open if keep_touched_open is None else keep_touched_open
     outcomes = []
     for ticket in tickets:
         tid = int(ticket["id"])
         if is_closed(ticket, [target.closed_status_id]):
             outcomes.append(_closed(cw, ticket, "already_closed", ref, f"ticket #{tid} was already closed"))
             continue
-        cw.patch_ticket(tid, {"status": {"id": _closed_status_for(ticket, target)}})
-        # See open_ticket: the resolution note is reported, not written (no notes endpoint).
-        note = clean_text(resolution) if resolution is not None else ""
-        outcomes.append(
-            _closed(cw, ticket, "closed", ref, f"ticket #{tid} closed" + (f": {note}" if note else ""))
-        )
+        closed_status = _closed_status_for(ticket, target)
+        outcomes.append(_close_one(cw, ticket, target, closed_status, ref, resolution, keep))
     return outcomes
+
+
+def _close_one(
+    cw: ConnectWiseHook,
+    ticket: Mapping[str, Any],
+    target: ResolvedBoard,
+    closed_status: int,
+    ref: str | None,
+    resolution: Any,
+    keep_touched_open: bool,
+) -> TicketOutcome:
+    """Close one open ticket after its resolution note, or leave a note when a technician works it."""
+    tid = int(ticket["id"])
+    key = ref or clean_text(ticket.get("externalXRef"), single_line=True) or f"ticket-{tid}"
+    what = clean_text(resolution) or "Closed by the integration."
+    notes = cw.list_ticket_all_notes(tid)
+    cycle = cycle_key(notes)
+    touched = (
+        touched_reason(ticket, notes, open_status_id=target.open_status_id) if keep_touched_open else None
+    )
+    if touched is not None:
+        text = f"{what}\nThe ticket stays open because {touched}: close it when the work is done."
+        wrote = add_note(
+            cw, tid, ref=key, event=f"kept-open:{cycle}", text=text, visibility=target.notes, notes=notes
+        )
+        message = f"ticket #{tid} left open: {touched}"
+        return _closed(cw, ticket, "kept_open", ref, message, [text.splitlines()[0]] if wrote else [])
+    # The note before the status: a retry finds the ticket still open and the note written.
+    wrote = add_note(
+        cw,
+        tid,
+        ref=key,
+        event=f"resolved:{cycle}",
+        text=what,
+        visibility=target.notes,
+        resolution=True,
+        notes=notes,
+    )
+    cw.patch_ticket(tid, {"status": {"id": closed_status}})
+    return _closed(
+        cw, ticket, "closed", ref, f"ticket #{tid} closed: {what}", [what.splitlines()[0]] if wrote else []
+    )
 
 
 def _closed_status_for(ticket: Mapping[str, Any], target: ResolvedBoard) -> int:
@@ -271,7 +355,12 @@ def _closed_status_for(ticket: Mapping[str, Any], target: ResolvedBoard) -> int:
 
 
 def _closed(
-    cw: ConnectWiseHook, ticket: Mapping[str, Any], action: str, ref: str | None, message: str
+    cw: ConnectWiseHook,
+    ticket: Mapping[str, Any],
+    action: str,
+    ref: str | None,
+    message: str,
+    notes: list[str] | None = None,
 ) -> TicketOutcome:
     tid = int(ticket["id"])
     return TicketOutcome(
@@ -282,6 +371,7 @@ def _closed(
         board_id=(ticket.get("board") or {}).get("id"),
         external_ref=ref or ticket.get("externalXRef"),
         message=message,
+        notes=list(notes or []),
     )
 
 
@@ -297,15 +387,24 @@ def alert_ticket_requests(
     :param addigy: the MDM hook.
     :param start: the data interval's start (a backfill catches up on missed alerts).
     :param end: its end.
+
+    Alerts of one monitoring item on one device inside the window are one ticket request: the
+    earliest opens the ticket, the others are its ``repeats`` (one consolidated note).
     """
     requests, problems = [], []
-    for alert in addigy.iter_alerts(start=start, end=end):
-        if not wants_ticket(alert):
-            continue
+    wanted = [alert for alert in addigy.iter_alerts(start=start, end=end) if wants_ticket(alert)]
+    for alert, repeats in group_repeats(wanted):
         try:
-            requests.append(alert_ticket_request(alert))
+            request = alert_ticket_request(alert)
         except TicketInputError as exc:
             problems.append(str(exc))
+            continue
+        if repeats:
+            request["repeats"] = [
+                {key: clean_text(r.get(key), single_line=True) for key in ("id", "created_date", "value")}
+                for r in repeats
+            ]
+        requests.append(request)
     return requests, problems
 
 

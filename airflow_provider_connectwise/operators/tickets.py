@@ -72,6 +72,10 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
     :param priority: priority name (templated).
     :param service_type: service type name (templated).
     :param subtype: service subtype name (templated).
+    :param severity: the alert's severity; the settings map it to a priority (templated).
+    :param repeats: alerts that repeated this one inside the window: one consolidated note.
+    :param requester_email: the requesting user's e-mail; their contact is set on a new ticket
+        when one of the company matches (templated).
     :param reopen_window: how recently a closed ticket may be reopened instead of a new one.
     :param connectwise_conn_id: the ``connectwise`` connection.
     """
@@ -87,6 +91,8 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
         "priority",
         "service_type",
         "subtype",
+        "severity",
+        "requester_email",
     )
 
     def __init__(
@@ -100,12 +106,18 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
         priority: str | None = None,
         service_type: str | None = None,
         subtype: str | None = None,
+        severity: str | None = None,
+        repeats: list[dict[str, Any]] | None = None,
+        requester_email: str | None = None,
         reopen_window: dt.timedelta = dt.timedelta(hours=24),
         # a signature default: .partial() reads it at parse time, so mapped tickets are named
         map_index_template: str | None = "{{ connectwise_ticket }}",
         **kwargs: Any,
     ) -> None:
         super().__init__(map_index_template=map_index_template, **kwargs)
+        self.severity = severity
+        self.repeats = repeats
+        self.requester_email = requester_email
         self.summary = summary
         self.description = description
         self.external_ref = external_ref
@@ -130,9 +142,14 @@ class ConnectWiseCreateTicketOperator(_TicketOperator):
             priority=self.priority,
             service_type=self.service_type,
             subtype=self.subtype,
+            severity=self.severity or None,
+            repeats=self.repeats or None,
+            requester_email=self.requester_email or None,
             reopen_window=self.reopen_window,
         )
         self.log.info("%s: %s", outcome.message, outcome.ticket_url)
+        for note in outcome.notes:
+            self.log.info("note written on ticket #%s: %s", outcome.ticket_id, note)
         context["ti"].xcom_push(key=TICKET_URL_KEY, value=outcome.ticket_url)
         return outcome.to_dict()
 
@@ -191,9 +208,11 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
     (``.expand_kwargs``). An alert that cannot become a ticket is logged; the others go on.
 
     :param start: window start (templated; default the run's data interval, so a backfill
-        catches up on alerts missed during an outage).
+        catches up on alerts missed during an outage — and from the end of the last successful
+        run when later, so a run that left an alert without its ticket is finished by the next).
     :param end: window end (templated; default the data interval's end).
     :param lookback: the window when the data interval is empty (a manual run): the last ``lookback``.
+    :param max_catch_up: how far back the window may reach to finish failed runs.
     :param addigy_conn_id: the ``addigy`` connection.
     """
 
@@ -206,6 +225,7 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
         start: str | dt.datetime | None = None,
         end: str | dt.datetime | None = None,
         lookback: dt.timedelta = dt.timedelta(minutes=15),
+        max_catch_up: dt.timedelta = dt.timedelta(hours=24),
         addigy_conn_id: str = AddigyHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -213,10 +233,13 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
         self.start = start
         self.end = end
         self.lookback = lookback
+        self.max_catch_up = max_catch_up
         self.addigy_conn_id = addigy_conn_id
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
         start, end = _window(context, self.start, self.end, self.lookback)
+        if self.start is None:
+            start = _catch_up(context, start, end, self.max_catch_up)
         requests, problems = alert_ticket_requests(AddigyHook(self.addigy_conn_id), start=start, end=end)
         for problem in problems:
             self.log.warning("alert skipped: %s", problem)
@@ -273,6 +296,20 @@ def _window(
     if start_at >= end_at:
         start_at = end_at - lookback
     return start_at, end_at
+
+
+def _catch_up(context: Any, start: dt.datetime, end: dt.datetime, limit: dt.timedelta) -> dt.datetime:
+    """Reach back to the end of the last successful run (at most ``limit`` before ``end``): the
+    windows of failed runs in between are read again, so their alerts get their tickets (and an
+    existing ticket its configuration)."""
+    try:
+        last_success = context.get("prev_data_interval_end_success")
+        last_success = _datetime(last_success) if last_success else None
+    except Exception:  # the lazy proxy asks the API server: no previous run known, own window
+        last_success = None
+    if last_success is None or last_success >= start:
+        return start
+    return max(last_success, end - limit)
 
 
 def _datetime(value: str | dt.datetime) -> dt.datetime:

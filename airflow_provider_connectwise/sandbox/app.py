@@ -9,7 +9,7 @@ from .config import SandboxConfig
 from .exceptions import SandboxError
 from .middleware import SandboxMiddleware
 from .models import SandboxState
-from .routes import addigy, admin, connectwise, sites
+from .routes import addigy, admin, connectwise, lookups, notes, sites
 from .runtime import Runtime
 
 
@@ -49,7 +49,10 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(connectwise.login)
     app.include_router(addigy.router)
-    app.include_router(sites.router)  # before connectwise's catch-all
+    # before connectwise.router: its last route answers every path it does not know
+    app.include_router(sites.router)
+    app.include_router(notes.router)
+    app.include_router(lookups.router)
     app.include_router(connectwise.router)
     app.add_middleware(SandboxMiddleware, runtime=rt)
     return app

@@ -10,7 +10,9 @@ the vendor ``Apple``; boards ``Monitoring`` and ``Help Desk`` (self service) wit
 closed ``Resolved``/``Closed``/``Cancelled`` statuses and an inactive status each, plus the inactive board
 ``Projects Archive``; configuration statuses ``Active`` (default), ``Inactive`` (closed) and
 ``In Repair``; configuration types ``Managed Mac``, ``Laptop``, ``Desktop``, ``Network Switch``,
-``Legacy Workstation`` (inactive) and ``Server`` (a REQUIRED active question); priorities 1-4.
+``Legacy Workstation`` (inactive) and ``Server`` (a REQUIRED active question); priorities 1-4; per board
+ticket types, subtypes and items (``CLASSIFICATION``, the last of each inactive); contacts of AcmeCorp
+(``ann``, ``ben`` with two e-mail addresses, ``desk``) and Globex (``carl``, ``nomail``).
 
 Existing configurations (labels in ``seed.configurations``): ``acme-historical-1``/``-2`` (AcmeCorp,
 Managed Mac, no deviceIdentifier, serial number of a policy-1 device: adoption candidates),
@@ -228,13 +230,86 @@ def seed_catalogue(state: SandboxState, info: SeedInfo) -> SeedInfo:
         ),
         start=1,
     ):
+        color = ("Red", "Orange", "Yellow", "Green")[pid - 1]
         rec = ins(
-            "priorities", {"id": pid, "name": pname, "sort": pid * 2, "level": level, "defaultFlag": default}
+            "priorities",
+            {
+                "id": pid,
+                "name": pname,
+                "color": color,
+                "sort": pid * 2,
+                "sortOrder": pid * 2,
+                "level": level,
+                "defaultFlag": default,
+            },
         )
         info.priorities[pname] = rec["id"]
+    seed_classification(state, info)
 
     info.notes["company"] = company
     return info
+
+
+#: Ticket types, subtypes and items per board (the last of each list is inactive).
+CLASSIFICATION = {
+    "Monitoring": {
+        "board_types": ("Alert", "Maintenance", "Retired Type"),
+        "board_subtypes": ("Hardware", "Software", "Retired Subtype"),
+        "board_items": ("Disk", "Battery", "CPU", "Retired Item"),
+    },
+    "Help Desk": {
+        "board_types": ("Request", "Incident", "Retired Type"),
+        "board_subtypes": ("Printing", "Access", "Retired Subtype"),
+        "board_items": ("Printer", "Laptop", "Retired Item"),
+    },
+}
+
+
+def seed_classification(state: SandboxState, info: SeedInfo) -> None:
+    """Board types, subtypes and items of the Monitoring and Help Desk boards."""
+    for board_name, kinds in CLASSIFICATION.items():
+        board_id = info.boards.get(board_name)
+        if board_id is None:
+            continue
+        for key, names in kinds.items():
+            for index, name in enumerate(names):
+                rec = state.connectwise.insert(
+                    key,
+                    {"name": name, "board": {"id": board_id}, "inactiveFlag": index == len(names) - 1},
+                )
+                info.classification.setdefault(board_name, {}).setdefault(key, {})[name] = rec["id"]
+
+
+def seed_contacts(state: SandboxState, info: SeedInfo) -> None:
+    """Contacts of AcmeCorp and Globex, with e-mail addresses (one contact has two, one none)."""
+    people = (
+        ("ann", "AcmeCorp", "Ann", "Archer", ["ann@acme.example"]),
+        ("ben", "AcmeCorp", "Ben", "Baker", ["ben.baker@acme.example", "Ben@Home.example"]),
+        ("desk", "AcmeCorp", "Service", "Desk", ["it@acme.example"]),
+        ("carl", "Globex", "Carl", "Cole", ["carl@globex.example"]),
+        ("nomail", "Globex", "Dana", "Doe", []),
+    )
+    for label, company, first, last, emails in people:
+        items = [
+            {
+                "type": {"id": 1, "name": "Email"},
+                "communicationType": "Email",
+                "value": e,
+                "defaultFlag": i == 0,
+            }
+            for i, e in enumerate(emails)
+        ]
+        rec = state.connectwise.insert(
+            "contacts",
+            {
+                "firstName": first,
+                "lastName": last,
+                "company": {"id": info.companies[company]},
+                "inactiveFlag": False,
+                "communicationItems": items,
+            },
+        )
+        info.contacts[label] = rec["id"]
 
 
 # ---------------------------------------------------------------- demo
@@ -308,6 +383,7 @@ def seed_demo(state: SandboxState) -> SeedInfo:
     company("OldCo", "Old Company (closed)", deletedFlag=True, dateDeleted=_ts(-30), deletedBy="admin")
     company("Apple", "Apple Inc.", isVendorFlag=True, city="Cupertino", state="CA")
     info.notes["sites"] = seed_demo_sites(state.connectwise, info.companies)
+    seed_contacts(state, info)
 
     ad = state.addigy
     p_acme = ad.add_policy(

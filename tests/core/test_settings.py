@@ -84,7 +84,8 @@ class TestLoad:
         document["adopt_by_serials"] = True
         found = load_error(document)
         assert found["monitoring.bord"] == (
-            "unknown setting 'bord' (did you mean 'board'?); settings here: board, open_status, closed_status"
+            "unknown setting 'bord' (did you mean 'board'?); settings here: board, open_status, closed_status, "
+            "type, subtype, item, priority, priority_by_severity, source, notes, keep_touched_tickets_open"
         )
         assert found["adopt_by_serials"].startswith(
             "unknown setting 'adopt_by_serials' (did you mean 'adopt_by_serial'?)"
@@ -540,6 +541,15 @@ class TestResolvedSettings:
             "board_name": "Monitoring",
             "open_status_name": "New",
             "closed_status_name": "Completed",
+            # ticket classification and notes (none in this document: the defaults)
+            "type_id": None,
+            "subtype_id": None,
+            "item_id": None,
+            "priority_id": None,
+            "priority_by_severity": {},
+            "source": None,
+            "notes": "internal",
+            "keep_touched_tickets_open": True,
         }
         assert data["policy_links"][0] == {
             "policy_id": "pol-1",

@@ -67,6 +67,7 @@ def test_alerts_open_tickets_then_resolving_closes_them(bound):
     run = run_dag("connectwise_alert_tickets", logical_date=now)
 
     assert task_states(run) == {
+        "all_alerts_ticketed": ["success"],
         "close_resolved": ["success"],
         "new_alerts": ["success"],
         "open_tickets": ["success"],

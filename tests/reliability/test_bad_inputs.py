@@ -647,6 +647,7 @@ def test_invalid_settings_stop_the_alert_dag_at_the_switch_once(sandbox, point_a
     sb = point_airflow_at(sandbox, deep_merge(EXAMPLE_SETTINGS, case["settings"]))
     run = run_dag("connectwise_alert_tickets", logical_date=dt.datetime.now(dt.timezone.utc))
     assert task_states(run) == {
+        "all_alerts_ticketed": ["upstream_failed"],
         "close_resolved": ["failed"],
         "new_alerts": ["upstream_failed"],
         "open_tickets": ["upstream_failed"],

@@ -143,3 +143,48 @@ def test_a_ticket_found_again_keeps_its_company_after_the_device_moved(flows):
     )
     assert (reopened.action, reopened.ticket_id) == ("reopened", first.ticket_id)
     assert sb.state.connectwise.ticket_configurations.get(first.ticket_id) == [acme_config["id"]]
+
+
+# --- ticket notes ---------------------------------------------------------------------------------
+
+
+def _marked(sb, ticket_id: int) -> list[str]:
+    """The markers of the integration's notes on a ticket (one per note)."""
+    from airflow_provider_connectwise.core.tickets import markers_of
+    from airflow_provider_connectwise.sandbox.models import notes
+
+    return [f"{k}:{d}" for n in notes.notes_of(sb.state.connectwise, ticket_id) for k, d in markers_of(n)]
+
+
+@pytest.mark.parametrize("fault", ["lost", "lost-504", "lost-500", "500"])
+def test_every_note_whose_write_fails_or_whose_answer_is_lost_exists_once(flows, fault):
+    """Each note of a ticket's story — the repeats, the resolution, the recurrence, the
+    kept-open note — with its one POST failing: after the retries, exactly one of each."""
+    from airflow_provider_connectwise.exceptions import ConnectWiseError
+    from airflow_provider_connectwise.integration.tickets import close_tickets
+    from airflow_provider_connectwise.sandbox.models import notes
+
+    sb, cw, _, settings, _ = flows
+    ticket = {"board": "monitoring", "summary": "Disk", "external_ref": "note-once", "company": "Globex"}
+
+    def step(work):
+        sb.queue_fault(fault, 1, methods=["POST"], path_contains="/notes")
+        for _ in range(3):  # a try and Airflow's retries
+            try:
+                return work()
+            except ConnectWiseError:
+                continue
+        raise AssertionError("did not converge")
+
+    opened = step(lambda: open_ticket(cw, settings, description="x", repeats=[{"id": "r1"}], **ticket))
+    step(lambda: close_tickets(cw, settings, board="monitoring", external_ref="note-once", resolution="ok"))
+    step(lambda: open_ticket(cw, settings, **ticket))  # recurs: reopened
+    notes.add_technician_note(sb.state.connectwise, opened.ticket_id, "looking")
+    step(lambda: close_tickets(cw, settings, board="monitoring", external_ref="note-once", resolution="ok"))
+
+    kinds = [m.split(":")[0] for m in _marked(sb, opened.ticket_id)]
+    assert kinds == ["opened", "repeats", "resolved", "recurred", "kept-open"]
+    assert len(set(_marked(sb, opened.ticket_id))) == len(kinds)  # no marker twice
+    assert sb.state.connectwise.get_ticket(opened.ticket_id)["closedFlag"] is False  # worked on: kept open
+    assert len(sb.state.connectwise.find("tickets", externalXRef="note-once")) == 1
+    assert sb.stats()["faults"] == {fault: 4}

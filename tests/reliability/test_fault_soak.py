@@ -612,3 +612,91 @@ def test_binding_and_tickets_converge_exactly_once_under_20_percent_faults(
         f"alerts {len(world.alerts)}, configurations bound {len(bound_now)}/{len(world.ever)} ever, "
         f"max per minute {stats['max_requests_per_minute']}, direct peak {peak(direct, window)}/{window:g}s"
     )
+
+
+# --- ticket notes under faults ---------------------------------------------------------------------
+
+
+def test_ticket_notes_are_written_exactly_once_under_20_percent_faults(
+    make_sandbox, point_airflow_at, monkeypatch
+):
+    """Rounds of alerts (with repeats), technicians working some tickets, alerts resolving and
+    recurring, with 20% of requests failing: every ticket's story has each note exactly once,
+    touched tickets stay open with their one kept-open note, the others close once per period."""
+    from airflow_provider_connectwise.core.tickets import markers_of
+    from airflow_provider_connectwise.integration.binding import bind_all, policies_and_devices
+    from airflow_provider_connectwise.sandbox.models import notes
+
+    sb = point_airflow_at(make_sandbox(seed="demo"))
+    rng = random.Random(SOAK_SEED)
+    RetryRecorder().install(monkeypatch)  # the request path's waits are recorded, not slept
+    # the rate budget is the other soak's concern: here only what is written counts
+    cw, addigy = ConnectWiseHook(requests_per_minute=None), AddigyHook()
+    settings = validate_settings(cw, EXAMPLE_SETTINGS)
+    bind_all(cw, settings, *policies_and_devices(addigy, cw, settings))
+    state, ad = sb.state.connectwise, sb.state.addigy
+    agents = [d["agentid"] for d in ad.devices_in(sb.seed.policies[ACME])][:6]
+    mix = FaultMix(SOAK_MIX, seed=SOAK_SEED).install(sb)
+
+    def task(work: Callable[[], T]) -> T:
+        for attempt in range(1, TRIES + 1):
+            try:
+                return work()
+            except ApiError:
+                if attempt == TRIES:
+                    raise
+        raise AssertionError("unreachable")
+
+    touched: set[int] = set()
+    delivered: list[dict[str, Any]] = []
+    for round_no in range(4):
+        now = dt.datetime.now(dt.timezone.utc)
+        for agent in rng.sample(agents, 3):
+            for repeat in range(rng.choice((1, 1, 3))):  # sometimes a burst of the same alert
+                ad.raise_alert(
+                    agent, f"Disk {round_no}", created_date=_iso(now - dt.timedelta(minutes=9 - repeat))
+                )
+        requests, _ = task(
+            lambda now=now: alert_ticket_requests(addigy, start=now - dt.timedelta(minutes=15), end=now)
+        )
+        unresolved = [r for r in delivered if ad.alert(r["external_ref"])["status"] != "Resolved"]
+        for request in requests + rng.sample(unresolved, min(2, len(unresolved))):  # plus re-deliveries
+            outcome = task(lambda request=request: open_ticket(cw, settings, board="monitoring", **request))
+            if outcome.action == "reopened":
+                touched.discard(outcome.ticket_id)  # a new period; technicians may touch it again
+        delivered += requests
+        mix.enabled = False  # the technicians and the MDM are not behind the faulty network
+        open_ids = [t["id"] for t in state.find("tickets", closedFlag=False) if t.get("externalXRef")]
+        for ticket_id in rng.sample(open_ids, min(2, len(open_ids))):
+            rng.choice(
+                (
+                    lambda t: notes.add_technician_note(state, t, "on it"),
+                    lambda t: notes.log_time(state, t, "30 min"),
+                    lambda t: sb.reopen_ticket(t, "In Progress"),
+                )
+            )(ticket_id)
+            touched.add(ticket_id)
+        for ticket in rng.sample(open_ids, min(2, len(open_ids))):
+            if ticket not in touched:
+                sb.close_ticket(ticket)  # closed by hand: a re-delivery reopens it
+        for request in rng.sample(delivered, min(3, len(delivered))):
+            ad.resolve_alert(request["external_ref"])
+        mix.enabled = True
+        task(lambda: sync_alert_tickets(cw, addigy, settings))
+        task(lambda: sync_alert_tickets(cw, addigy, settings))  # a rerun writes nothing new
+
+    mix.enabled = False
+    assert sum(mix.injected.values()) > 20, mix.injected
+    for ticket in state.find("tickets"):
+        if not ticket.get("externalXRef"):
+            continue
+        marks = [m for n in notes.notes_of(state, ticket["id"]) for m in markers_of(n)]
+        assert len(marks) == len(set(marks)), (ticket["id"], marks)  # no note twice
+        kinds = [kind for kind, _ in marks]
+        assert kinds.count("opened") <= 1 and kinds.count("repeats") <= 1, kinds
+        alert = ad.alert(ticket["externalXRef"])
+        if alert["status"] == "Resolved" and ticket["id"] in touched:
+            assert not ticket["closedFlag"] and "kept-open" in kinds, (ticket["id"], kinds)
+        elif alert["status"] == "Resolved" and not ticket["closedFlag"]:
+            raise AssertionError(f"ticket {ticket['id']} of a resolved alert is open: {kinds}")
+    assert len(state.find("tickets", externalXRef=delivered[0]["external_ref"])) == 1

@@ -29,6 +29,9 @@ class SeedInfo:
     configuration_types: dict[str, int] = field(default_factory=dict)
     configuration_type_questions: dict[str, int] = field(default_factory=dict)
     priorities: dict[str, int] = field(default_factory=dict)
+    #: ``{board name: {"board_types" | "board_subtypes" | "board_items": {name: id}}}``
+    classification: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    contacts: dict[str, int] = field(default_factory=dict)
     configurations: dict[str, int] = field(default_factory=dict)
     tickets: dict[str, int] = field(default_factory=dict)
     policies: dict[str, str] = field(default_factory=dict)

@@ -262,7 +262,9 @@ class ConnectWiseBackend:
         self.href_base = href_base
         self.version = 0
         self.query_cache: OrderedDict[Any, list[Record]] = OrderedDict()
-        self.collections: dict[str, Collection] = {r.key: Collection(r, self) for r in (*R.ALL, SITES)}
+        self.collections: dict[str, Collection] = {
+            r.key: Collection(r, self) for r in (*R.ALL, SITES, *_extra_resources())
+        }
         self.ticket_configurations: dict[int, list[int]] = {}
         self.ticket_post_only: dict[int, dict[str, str]] = {}
 
@@ -466,7 +468,8 @@ class ConnectWiseBackend:
     def require_parent(self, key: str, parent_id: int) -> None:
         col = self.collections[key]
         assert col.resource.parent is not None
-        target = {"board_statuses": "boards", "configuration_type_questions": "configuration_types"}[key]
+        parent_ref = col.resource.refs.get(col.resource.parent[0].split("/")[0])
+        target = parent_ref.target if parent_ref and parent_ref.target else "tickets"
         if parent_id not in self.collections[target].records:
             raise NotFound(f"{col.resource.parent[1]} with id {parent_id} not found.")
 
@@ -825,6 +828,7 @@ class ConnectWiseBackend:
                 record.pop(k, None)
             self._check_common(R.TICKETS, record, errors)
             self._finish_ticket(record, None, changed, errors, actor or self.member_identifier)
+            _check_ticket_extras(self, record, errors)
             changed |= {k for k in ("board", "status", "company", "priority") if record.get(k)}
             self._check_active_refs(R.TICKETS, record, changed, errors)
             if errors:
@@ -934,6 +938,7 @@ class ConnectWiseBackend:
             self._check_common(resource, record, errors)
             if resource is R.TICKETS:
                 self._finish_ticket(record, current, changed, errors, actor or self.member_identifier)
+                _check_ticket_extras(self, record, errors)
             elif resource is R.CONFIGURATIONS:
                 self._finish_configuration(record, changed, errors, creating=False)
             self._check_active_refs(resource, record, changed, errors)
@@ -1116,6 +1121,21 @@ class ConnectWiseBackend:
 
     def configurations_of(self, company: str | int) -> list[Record]:
         return self.find("configurations", company=company)
+
+
+def _extra_resources() -> tuple[Resource, ...]:
+    # Resources kept in their own modules (one per resource, like moto); imported late: they
+    # import this module's types for checking only.
+    from . import classification, contacts, notes
+
+    return classification.RESOURCES + contacts.RESOURCES + notes.RESOURCES
+
+
+def _check_ticket_extras(backend: ConnectWiseBackend, record: Record, errors: list[dict[str, str]]) -> None:
+    from . import classification, contacts
+
+    classification.check_ticket(backend, record, errors)
+    contacts.check_ticket(backend, record, errors)
 
 
 def _matches_attr(backend: ConnectWiseBackend, resource: Resource, rec: Record, key: str, want: Any) -> bool:

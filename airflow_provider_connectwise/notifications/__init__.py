@@ -1,0 +1,1 @@
+"""Notifiers: Airflow callbacks that open and close ConnectWise tickets."""
