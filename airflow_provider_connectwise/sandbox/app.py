@@ -9,7 +9,7 @@ from .config import SandboxConfig
 from .exceptions import SandboxError
 from .middleware import SandboxMiddleware
 from .models import SandboxState
-from .routes import addigy, admin, connectwise
+from .routes import addigy, admin, bulk, connectwise
 from .runtime import Runtime
 
 
@@ -49,6 +49,7 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(connectwise.login)
     app.include_router(addigy.router)
+    app.include_router(bulk.router)  # before connectwise.router: its catch-all would answer first
     app.include_router(connectwise.router)
     app.add_middleware(SandboxMiddleware, runtime=rt)
     return app
