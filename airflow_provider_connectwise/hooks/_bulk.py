@@ -73,13 +73,6 @@ class CreatedConfiguration:
         return self.configuration.get("id") if self.configuration else None
 
 
-class _LookUp:
-    """Returned by ``find_existing`` so that the request path never re-sends a lost bulk POST."""
-
-
-_LOOK_UP = _LookUp()
-
-
 class BulkCreator:
     """One hook's bulk state: whether the server has the route, and the chunk size that works.
 
@@ -121,20 +114,17 @@ class BulkCreator:
     # -- one chunk ----------------------------------------------------------------------------
 
     def _create_chunk(
-        self, bodies: Sequence[Mapping[str, Any]], chunk: list[int], *, resent: bool = False
+        self, bodies: Sequence[Mapping[str, Any]], chunk: list[int], *, lost: int = 0
     ) -> dict[int, CreatedConfiguration]:
         try:
+            # Without find_existing the request path never re-sends a POST that may have been
+            # applied: it raises ConnectWiseResponseLostError, and the chunk is looked up here.
             answer = self.hook.client.request(
-                "POST",
-                self.hook._api(BULK_PATH),
-                json_body=[dict(bodies[i]) for i in chunk],
-                find_existing=lambda: _LOOK_UP,
+                "POST", self.hook._api(BULK_PATH), json_body=[dict(bodies[i]) for i in chunk]
             )
         except ConnectWiseError as exc:
-            return self._refused(bodies, chunk, exc, resent=resent)
+            return self._refused(bodies, chunk, exc, lost=lost)
         self.supported = True
-        if answer.data is _LOOK_UP:
-            return self._after_lost_answer(bodies, chunk, "the answer was lost", resent=resent)
         item_errors = _item_errors(answer.data, len(chunk))
         found = self._read_back(bodies, chunk)
         out = {}
@@ -149,7 +139,7 @@ class BulkCreator:
         return out
 
     def _refused(
-        self, bodies: Sequence[Mapping[str, Any]], chunk: list[int], exc: ConnectWiseError, *, resent: bool
+        self, bodies: Sequence[Mapping[str, Any]], chunk: list[int], exc: ConnectWiseError, *, lost: int
     ) -> dict[int, CreatedConfiguration]:
         if exc.status in NO_BULK_ROUTE and self.supported is None:
             self.supported = False
@@ -161,7 +151,7 @@ class BulkCreator:
             )
             return {}
         if _may_have_applied(exc):
-            return self._after_lost_answer(bodies, chunk, str(exc), resent=resent)
+            return self._after_lost_answer(bodies, chunk, str(exc), lost=lost)
         if isinstance(exc, ConnectWiseValidationError) and exc.status in (400, 413) and len(chunk) > 1:
             if exc.status == 413:
                 self.chunk_size = max(1, min(self.chunk_size, len(chunk) // 2))
@@ -175,22 +165,23 @@ class BulkCreator:
             while rest:  # a 413 may shrink the size again while the pieces go out
                 size = self.chunk_size if exc.status == 413 else -(-len(chunk) // 2)
                 piece, rest = rest[:size], rest[size:]
-                out.update(self._create_chunk(bodies, piece, resent=resent))
+                out.update(self._create_chunk(bodies, piece, lost=lost))
             return out
         return {i: CreatedConfiguration(error=exc) for i in chunk}
 
     def _after_lost_answer(
-        self, bodies: Sequence[Mapping[str, Any]], chunk: list[int], why: str, *, resent: bool
+        self, bodies: Sequence[Mapping[str, Any]], chunk: list[int], why: str, *, lost: int
     ) -> dict[int, CreatedConfiguration]:
-        """Look the chunk up; send again only the devices confirmed absent, and only once."""
+        """Look the chunk up; send again only the devices confirmed absent (as often as the retry
+        policy's attempts allow: each round is confirmed by a look-up first)."""
         found = self._read_back(bodies, chunk)
         log.info("bulk create of %d configurations: %s; %d found by a look-up", len(chunk), why, len(found))
         out = {i: CreatedConfiguration(configuration=found[i]) for i in chunk if i in found}
         absent = [i for i in chunk if i not in found]
-        if absent and not resent:
-            out.update(self._create_chunk(bodies, absent, resent=True))
+        if absent and lost + 1 < self.hook.client.retry.max_attempts:
+            out.update(self._create_chunk(bodies, absent, lost=lost + 1))
         elif absent:
-            error = _unconfirmed(f"could not be confirmed ({why}, twice); not sent again")
+            error = _unconfirmed(f"could not be confirmed ({why}; {lost + 1} answers lost); not sent again")
             out.update({i: CreatedConfiguration(error=error) for i in absent})
         return out
 
