@@ -243,8 +243,9 @@ def test_faults_converge_within_retries_without_duplicates(airflow_env):
 def test_retry_pending_writes_only_the_devices_still_pending(airflow_env):
     sb = airflow_env
     fix_bad_mac(sb)
-    # the first four creates fail outright (not retryable within the try): the try fails with a summary
-    sb.queue_fault("500", 4, scope="connectwise", methods=["POST"], path_contains="/company/configurations")
+    # creates go in bulk: a chunk answered 500 is looked up and the absent devices sent again, as many
+    # rounds as the request path's attempts (6); six 500s in a row fail the try with a summary
+    sb.queue_fault("500", 6, scope="connectwise", methods=["POST"], path_contains="/company/configurations")
     before = len(sb.state.connectwise.configurations)
 
     run = run_dag("connectwise_device_binding")
@@ -252,9 +253,8 @@ def test_retry_pending_writes_only_the_devices_still_pending(airflow_env):
     assert task_states(run)["link_status"] == ["success"]
     assert max(try_numbers(run, "apply_binding")) == 2  # Retry Pending = the task's retry
     creates_needed = 35  # 38 bound devices - 3 existing configurations (2 adopted, 1 reactivated)
-    # creates go in bulk; a chunk answered 500 was looked up and sent again once, then left to try 2,
-    # which re-read ConnectWise and sent only what was still missing: never a second configuration
-    assert sb.stats()["faults"]["500"] == 4
+    # try 2 re-read ConnectWise and sent only what was still missing: never a second configuration
+    assert sb.stats()["faults"]["500"] == 6
     assert sb.count("POST", "/company/configurations") == 0
     assert len(sb.state.connectwise.configurations) - before == creates_needed
     assert sb.count("PATCH", "/company/configurations/{id}") == 3
