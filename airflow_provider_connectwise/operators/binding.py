@@ -254,6 +254,10 @@ class ConnectWiseApplyBindingOperator(_BindingOperator):
         ti = context["ti"]
         batch = _pulled(ti, self.batch)
         context["connectwise_batch"] = batch.get("label", "")
+        # This task's budget is fresh while the task before it in the same apply slot may have sent
+        # a request a moment ago: claim one interval first, so the slot's requests stay spaced and
+        # the slots together never pass the account's budget in any 60 s.
+        self.connectwise.client.budget.acquire()
         results = apply_batch(self.connectwise, batch, retry=ti.try_number > 1, concurrency=self.concurrency)
         records = [r.to_dict() for r in results]
         ti.xcom_push(key=RESULTS_XCOM_KEY, value=records)

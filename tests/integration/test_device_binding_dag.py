@@ -65,6 +65,11 @@ def test_initial_bind_field_by_field(airflow_env):
     failed = [r for r in record["results"] if r["state"] == "failed"]
     assert [(r["agentid"], r["action"]) for r in failed] == [(seed.devices["bad-mac"], "fail")]
     assert "macAddress" in failed[0]["error"] and "not-a-mac" in failed[0]["error"]
+    # no XCom row holds the whole plan: the plan task returns references to one row per batch
+    refs = xcom(run, "plan_binding")
+    assert refs and all("actions" not in ref and ref["key"].startswith("binding_batch_") for ref in refs)
+    sizes = [len(xcom(run, "plan_binding", key=ref["key"])["actions"]) for ref in refs]
+    assert sizes == [ref["size"] for ref in refs] and sum(sizes) > 30
 
     acme = configurations_by_device(sb, "AcmeCorp")
     globex = configurations_by_device(sb, "Globex")
