@@ -14,7 +14,8 @@ or ConnectWise's own error for that item. How:
   ``core.conditions``), and a device is linked only when its configuration is found; the 207's
   per-item error, when it has one, says why the others failed;
 * a chunk whose answer was lost (reset, 5xx after the write) is looked up the same way and never
-  re-sent blindly: only the devices confirmed absent are sent again, once;
+  re-sent blindly: only the devices confirmed absent are sent again (each round looked up first,
+  at most as many rounds as the retry policy has attempts);
 * a server without the route (404/405/501, older on-premise) is detected on the first chunk; the
   hook then creates one ``POST`` per device (with the usual lost-answer look-up) for the rest of
   its life, and logs it once.
@@ -203,8 +204,10 @@ class BulkCreator:
             except UnsafeConditionValue:
                 unsafe.append((_company(body), agentid))
         candidates = list(self._configurations_of(safe))
-        for company_id, agentid in unsafe:  # never pasted into a condition: matched here instead
-            candidates += self.hook.find_configurations(company_id, agentid)
+        # an agent id that cannot be quoted safely is never pasted into a condition: its company's
+        # configurations are read (once per company) and matched here instead
+        for company_id in sorted({c for c, _ in unsafe if isinstance(c, int)}):
+            candidates += self.hook.iter_configurations(Field("company/id").eq(company_id), READ_BACK_FIELDS)
         best: dict[tuple[Any, str], dict[str, Any]] = {}
         for configuration in candidates:
             key = (_company(configuration), str(configuration.get("deviceIdentifier") or "").casefold())

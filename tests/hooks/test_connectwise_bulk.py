@@ -253,3 +253,17 @@ def test_item_errors_keep_their_status(hook, cw_api):
 def test_chunk_size_must_be_positive(cw_conn):
     with pytest.raises(ValueError, match="chunk_size"):
         ConnectWiseHook(cw_conn, bulk_chunk_size=0)
+
+
+def test_agent_ids_that_cannot_be_quoted_are_read_back_by_company(sb):
+    items = bodies(sb, 3)
+    items[0]["deviceIdentifier"] = 'odd"agent\\1'
+    items[1]["deviceIdentifier"] = 'odd"agent\\2'
+    results = make_hook().create_configurations(items)
+    assert all(r.error is None for r in results)
+    assert [r.configuration["deviceIdentifier"] for r in results] == [b["deviceIdentifier"] for b in items]
+    reads = [
+        dict(e["query"])["conditions"] for e in sb.request_log() if e["template"] == "/company/configurations"
+    ]
+    assert all('"' not in c.replace('"bulk-agent-2"', "") for c in reads), reads  # no raw outside string
+    assert len(reads) == 2  # the safe id's condition, and one read of the company
