@@ -77,7 +77,34 @@ def differences(desired: dict[str, Any], found: dict[str, Any]) -> dict[str, Any
     return changes
 
 
-def bind_one(session: requests.Session, url: str, desired: dict[str, Any]) -> str:
+class Paced:
+    """Spaces a session's requests ``60 / per_minute`` seconds apart (the production budget)."""
+
+    def __init__(self, session: requests.Session, per_minute: float | None) -> None:
+        self.session = session
+        self.interval = 60.0 / per_minute if per_minute else 0.0
+        self.next = 0.0
+
+    def _wait(self) -> None:
+        now = time.monotonic()
+        if self.next > now:
+            time.sleep(self.next - now)
+        self.next = max(now, self.next) + self.interval
+
+    def get(self, *args: Any, **kwargs: Any) -> requests.Response:
+        self._wait()
+        return self.session.get(*args, **kwargs)
+
+    def post(self, *args: Any, **kwargs: Any) -> requests.Response:
+        self._wait()
+        return self.session.post(*args, **kwargs)
+
+    def patch(self, *args: Any, **kwargs: Any) -> requests.Response:
+        self._wait()
+        return self.session.patch(*args, **kwargs)
+
+
+def bind_one(session: requests.Session | Paced, url: str, desired: dict[str, Any]) -> str:
     """Look the device's configuration up, then create it, update it or leave it; return what was done."""
     condition = f'deviceIdentifier="{desired["deviceIdentifier"]}"'
     # Only the fields it compares: ~2 ms less per look-up on the sandbox, in the naive client's favour.
@@ -105,6 +132,7 @@ def run(
     addigy_headers: dict[str, str],
     settings: dict[str, Any],
     label: str,
+    budget: float | None = None,
 ) -> dict[str, Any]:
     """Bind every device, one at a time; return the wall time and what was done.
 
@@ -114,12 +142,14 @@ def run(
     :param addigy_headers: Addigy's API key header.
     :param settings: resolved settings (``ResolvedSettings.to_dict()``).
     :param label: prefix of the progress lines.
+    :param budget: ConnectWise requests per minute (spaced evenly, as a polite client would); None: no limit.
     """
     resolved = ResolvedSettings.from_dict(settings)
     addigy = requests.Session()
     addigy.headers.update(addigy_headers)
-    cw = requests.Session()
-    cw.headers.update({**connectwise_headers, "Content-Type": "application/json"})
+    session = requests.Session()
+    session.headers.update({**connectwise_headers, "Content-Type": "application/json"})
+    cw = Paced(session, budget)
     url = f"{api_url}/company/configurations"
     done = dict.fromkeys(("created", "updated", "unchanged", "failed"), 0)
 

@@ -34,25 +34,53 @@ from typing import Any, TextIO
 import requests
 
 
-def _roundtrip(value: Any) -> Any:
-    """What a task downstream gets back from XCom."""
-    return json.loads(json.dumps(value))
+class XComStore:
+    """XCom rows as Airflow's table holds them: JSON text, one row per task, key and map index.
+
+    Keeping text (not the parsed values) is what the metadata database does, and it lets the bench
+    measure every row's size: ``largest`` holds the biggest row each task pushed.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
+        self.largest: dict[str, tuple[int, str]] = {}
+        self.lock = threading.Lock()
+
+    def push(self, task_id: str, key: str, value: Any, map_index: int = -1) -> Any:
+        text = json.dumps(value)
+        with self.lock:
+            self.rows[(task_id, key)][map_index] = text
+            if len(text) > self.largest.get(task_id, (0, ""))[0]:
+                self.largest[task_id] = (len(text), key)
+        return json.loads(text)  # what a task downstream gets back
+
+    def pull(self, task_id: str, key: str, map_indexes: Any = None) -> Any:
+        rows = self.rows.get((task_id, key))
+        if not rows:
+            return None
+        if isinstance(map_indexes, int):  # -1: the unmapped task's row; n: that map index's
+            return json.loads(rows[map_indexes]) if map_indexes in rows else None
+        return [json.loads(rows[i]) for i in sorted(rows)]  # a mapped task's XCom: one value per map index
 
 
 class TaskInstance:
-    """The part of Airflow's task instance the operators use: the try number and XComs."""
+    """The part of Airflow's task instance the operators use: the try number, map index and XComs."""
 
-    def __init__(self, store: dict[tuple[str, str], list[Any]], task_id: str) -> None:
+    def __init__(self, store: XComStore, task_id: str, map_index: int = -1) -> None:
         self.store = store
         self.task_id = task_id
+        self.map_index = map_index
         self.try_number = 1
 
     def xcom_push(self, key: str, value: Any) -> None:
-        self.store[(self.task_id, key)].append(_roundtrip(value))
+        self.store.push(self.task_id, key, value, self.map_index)
 
-    def xcom_pull(self, task_ids: str, key: str = "return_value", default: Any = None, **_: Any) -> Any:
-        # A mapped task's XCom reads as one value per map index (a benchmark run has no prior runs).
-        return self.store.get((task_ids, key)) or default
+    def xcom_pull(
+        self, task_ids: str, key: str = "return_value", default: Any = None, map_indexes: Any = None, **_: Any
+    ) -> Any:
+        # a benchmark run has no prior runs: include_prior_dates reads this run's values
+        value = self.store.pull(task_ids, key, map_indexes)
+        return default if value is None else value
 
 
 def _counters(session: requests.Session, sandbox_url: str) -> Counter[str]:
@@ -69,6 +97,7 @@ def run_dag(
     slots: int,
     batch_size: int,
     label: str,
+    bulk_chunk_size: int = 200,
     task_log: str,
     trace_memory: bool = False,
 ) -> dict[str, Any]:
@@ -80,6 +109,7 @@ def run_dag(
     :param budget: ConnectWise requests per minute for the whole run.
     :param slots: mapped task instances running at once.
     :param batch_size: write actions per apply task.
+    :param bulk_chunk_size: configurations per bulk POST.
     :param label: prefix of the progress lines.
     :param task_log: file that gets what the tasks log (as Airflow's task log files would).
     :param trace_memory: measure the Python heap with tracemalloc.
@@ -97,7 +127,7 @@ def run_dag(
     )
     from airflow_provider_connectwise.operators.settings import ConnectWiseValidateSettingsOperator
 
-    store: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    store = XComStore()
     lock = threading.Lock()
     session = requests.Session()
     phases: list[dict[str, Any]] = []
@@ -107,34 +137,35 @@ def run_dag(
         hook = getattr(operator, "hook", None) or operator.connectwise
         if per_minute is not None:
             hook.client.budget = RateBudget(per_minute)
+        hook._bulk.chunk_size = bulk_chunk_size
         with lock:  # exactly one discovery per task, whatever the other threads do
             cw_module._DISCOVERED_CODEBASES.clear()
             hook.codebase  # noqa: B018 - discovery when the task has no codebase from the settings
         return operator
 
-    def run_task(operator: Any, per_minute: float | None = budget, cw: bool = True) -> Any:
+    def run_task(
+        operator: Any, per_minute: float | None = budget, cw: bool = True, map_index: int = -1
+    ) -> Any:
         if cw:
             own_process(operator, per_minute)
-        value = _roundtrip(operator.execute({"ti": TaskInstance(store, operator.task_id)}))
-        with lock:
-            store[(operator.task_id, "return_value")].append(value)
-        return value
+        value = operator.execute({"ti": TaskInstance(store, operator.task_id, map_index)})
+        return store.push(operator.task_id, "return_value", value, map_index)
 
     def run_mapped(
         operators: Sequence[Any], on_done: Callable[[int], None] = lambda done: None, **kwargs: Any
     ) -> list[Any]:
         done = 0
 
-        def one(operator: Any) -> Any:
+        def one(map_index: int, operator: Any) -> Any:
             nonlocal done
-            value = run_task(operator, **kwargs)
+            value = run_task(operator, map_index=map_index, **kwargs)
             with lock:
                 done += 1
                 on_done(done)
             return value
 
         with ThreadPoolExecutor(max_workers=max(1, slots), thread_name_prefix="task") as pool:
-            return list(pool.map(one, operators))
+            return list(pool.map(one, range(len(operators)), operators))
 
     def phase(name: str, body: Callable[[], Any], note: Callable[[Any], str]) -> Any:
         before, t0 = _counters(session, sandbox_url), time.perf_counter()
@@ -180,7 +211,7 @@ def run_dag(
             [AddigyFetchDevicesOperator(task_id="fetch_devices", policy=p, **common) for p in policies],
             cw=False,  # reads Addigy only
         ),
-        lambda d: f"{sum(map(len, d)):,} devices, {len(d)} mapped tasks",
+        lambda d: f"{_count(d):,} devices in {sum(map(len, d))} XCom rows, {len(d)} mapped tasks",
     )
     batches = phase(
         "plan_binding",
@@ -194,7 +225,7 @@ def run_dag(
                 **common,
             )
         ),
-        lambda b: f"{len(b)} batches; {_nonzero(store[('plan_binding', 'plan')][0]['counts'])}",
+        lambda b: f"{len(b)} batches; {_nonzero(store.pull('plan_binding', 'plan', -1)['counts'])}",
     )
     share = budget / slots
     apply_started = time.perf_counter()
@@ -218,7 +249,7 @@ def run_dag(
         ),
         lambda r: f"{sum(map(len, r)):,} devices written, {len(r)} mapped tasks",
     )
-    plan = store[("plan_binding", "plan")][0]
+    plan = store.pull("plan_binding", "plan", -1)
     report = phase(
         "link_status",
         lambda: run_task(
@@ -226,7 +257,7 @@ def run_dag(
                 task_id="link_status",
                 plan=plan,
                 batches=batches,
-                not_linked=store[("policy_links", "not_linked")][0],
+                not_linked=store.pull("policy_links", "not_linked", -1),
                 **common,
             )
         ),
@@ -236,7 +267,9 @@ def run_dag(
     if trace_memory:
         tracemalloc.stop()
     rss_after = _max_rss()
-    states = Counter(r["state"] for r in plan["results_without_write"])
+    states: Counter[str] = Counter()
+    for ref in plan["results_without_write_refs"]:
+        states.update(r["state"] for r in store.pull(ref["task_id"], ref["key"], -1))
     states.update(r["state"] for task in results for r in task)
     return {
         "wall": wall,
@@ -244,12 +277,18 @@ def run_dag(
         "heap_peak": max(p["heap_peak"] for p in phases) if trace_memory else None,
         "rss_growth": rss_after - rss_before,
         "rss_peak": rss_after,
-        "devices": sum(map(len, devices)),
+        "devices": _count(devices),
         "batches": len(batches),
         "actions": plan["counts"],
         "states": dict(states),
         "link_status": dict(Counter(p["status"] for p in report["policies"])),
+        "largest_xcom": {task: {"bytes": size, "key": key} for task, (size, key) in store.largest.items()},
     }
+
+
+def _count(fetched: Sequence[Sequence[dict[str, Any]]]) -> int:
+    """Devices behind the fetch tasks' references (each names its row's ``size``)."""
+    return sum(ref.get("size", 1) for refs in fetched for ref in refs)
 
 
 def _current_rss() -> int:

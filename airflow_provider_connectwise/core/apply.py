@@ -11,8 +11,14 @@ Decisions:
   logged with its traceback, so a bug in a writer is visible rather than silently reported as a
   device failure. ``KeyboardInterrupt``, ``SystemExit`` and other ``BaseException`` s propagate;
   writes not yet started are then cancelled (writes in flight finish).
-- A create passes ``find_existing`` (the writer's ``find_configuration`` for this company and
-  agent id) so that a POST whose response was lost is looked up before it is sent again.
+- The creates of a call go to the writer together (``create_configurations``: the hook's bulk
+  path, which reads every device back and looks a lost answer up); each device gets its own
+  outcome, so one refused item fails only its device. Updates and deactivations stay one
+  ``patch_configuration`` (JSON Patch) per device: a bulk ``PUT`` replaces whole records and would
+  wipe fields technicians own.
+- A writer without ``create_configurations`` gets one ``create_configuration`` per device, with
+  ``find_existing`` (its ``find_configuration`` for this company and agent id) so that a POST whose
+  response was lost is looked up before it is sent again.
 - A create answered without an integer ``id`` is ``failed``: the device cannot be called linked.
 - A failure is *transient* (``DeviceResult.transient``) unless ConnectWise refused the device's own
   values (a 400 validation error): a retry of the task (Retry Pending) can cure a transient one,
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -32,7 +38,15 @@ from typing import Any, Literal, Protocol
 from airflow_provider_connectwise.core.planning import ACTIONS, DeviceAction
 from airflow_provider_connectwise.exceptions import ValidationError
 
-__all__ = ["STATES", "ConfigurationWriter", "DeviceResult", "apply_actions", "result_without_write"]
+__all__ = [
+    "STATES",
+    "BulkConfigurationWriter",
+    "ConfigurationWriter",
+    "CreateOutcome",
+    "DeviceResult",
+    "apply_actions",
+    "result_without_write",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +69,30 @@ class ConfigurationWriter(Protocol):
 
     def find_configuration(self, company_id: int, agentid: str) -> dict[str, Any] | None:
         """Return the company's configuration whose ``deviceIdentifier`` is the agent id, if any."""
+        ...
+
+
+class CreateOutcome(Protocol):
+    """One body's outcome of a bulk create: the configuration ConnectWise holds, or its error."""
+
+    @property
+    def configuration(self) -> Mapping[str, Any] | None:
+        """The created configuration (at least its ``id``), or ``None`` when it failed."""
+        ...
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why this body was not created (ConnectWise's own error for the item)."""
+        ...
+
+
+class BulkConfigurationWriter(ConfigurationWriter, Protocol):
+    """A writer that creates many configurations in one call (the hook's bulk path)."""
+
+    def create_configurations(
+        self, bodies: Sequence[dict[str, Any]], *, concurrency: int = 1
+    ) -> Sequence[CreateOutcome]:
+        """Create every body; return one outcome per body, in order, each confirmed by a read-back."""
         ...
 
 
@@ -191,6 +229,35 @@ def _apply_one(action: DeviceAction, writer: ConfigurationWriter) -> DeviceResul
     )
 
 
+def _apply_creates(
+    actions: Sequence[DeviceAction], writer: BulkConfigurationWriter, concurrency: int
+) -> list[DeviceResult]:
+    """Create the devices together; each gets the outcome the writer confirmed for it."""
+    attempt = "could not create the configuration"
+    try:
+        outcomes = list(
+            writer.create_configurations([dict(a.desired) for a in actions], concurrency=concurrency)
+        )
+        if len(outcomes) != len(actions):
+            raise RuntimeError(f"the writer answered {len(outcomes)} outcomes for {len(actions)} creates")
+    except Exception as exc:
+        log.warning("%s for %d devices", attempt, len(actions), exc_info=True)
+        return [_result(a, "failed", error=f"{attempt}: {_describe(exc)}") for a in actions]
+    results = []
+    for action, outcome in zip(actions, outcomes):
+        configuration = outcome.configuration
+        configuration_id = configuration.get("id") if isinstance(configuration, Mapping) else None
+        if outcome.error is not None:
+            results.append(_result(action, "failed", error=f"{attempt}: {_describe(outcome.error)}"))
+        elif not isinstance(configuration_id, int) or isinstance(configuration_id, bool):
+            results.append(
+                _result(action, "failed", error=f"{attempt}: ConnectWise answered without a configuration id")
+            )
+        else:
+            results.append(_result(action, "linked", configuration_id=configuration_id))
+    return results
+
+
 def apply_actions(
     actions: Iterable[DeviceAction | Mapping[str, Any]], writer: ConfigurationWriter, *, concurrency: int = 8
 ) -> list[DeviceResult]:
@@ -198,7 +265,8 @@ def apply_actions(
 
     :param actions: planned actions (or their dicts, e.g. a batch pulled from XCom); actions that
         write nothing get their result without calling the writer.
-    :param writer: the ConnectWise hook, or anything with the :class:`ConfigurationWriter` methods.
+    :param writer: the ConnectWise hook, or anything with the :class:`ConfigurationWriter` methods
+        (and :class:`BulkConfigurationWriter`'s ``create_configurations`` for creates in bulk).
     :param concurrency: maximum number of simultaneous writes (at least 1).
     """
     if concurrency < 1:
@@ -208,14 +276,25 @@ def apply_actions(
     writes = [position for position, action in enumerate(items) if action.is_write]
     if not writes:
         return [r for r in results if r is not None]
+    bulk = hasattr(writer, "create_configurations")
+    creates = [p for p in writes if bulk and items[p].action == "create"]
+    singles = [p for p in writes if not (bulk and items[p].action == "create")]
     executor = ThreadPoolExecutor(max_workers=min(concurrency, len(writes)), thread_name_prefix="cw-apply")
     try:
-        futures: dict[Future[DeviceResult], int] = {
-            executor.submit(_apply_one, items[position], writer): position for position in writes
+        futures: dict[Future[Any], Any] = {
+            executor.submit(_apply_one, items[position], writer): position for position in singles
         }
+        if creates:  # one job: the writer chunks and paces the creates itself
+            job = executor.submit(_apply_creates, [items[p] for p in creates], writer, concurrency)  # type: ignore[arg-type]
+            futures[job] = tuple(creates)
         for future in as_completed(futures):
             # .result() re-raises a BaseException (KeyboardInterrupt, SystemExit) from a worker.
-            results[futures[future]] = future.result()
+            where = futures[future]
+            if isinstance(where, tuple):
+                for position, result in zip(where, future.result()):
+                    results[position] = result
+            else:
+                results[where] = future.result()
     finally:
         # On an interruption, writes not yet started are dropped; those in flight finish.
         executor.shutdown(wait=True, cancel_futures=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -39,6 +39,11 @@ from airflow_provider_connectwise.exceptions import (
     ConnectWiseServerError,
     ConnectWiseTransportError,
     ConnectWiseValidationError,
+)
+from airflow_provider_connectwise.hooks._bulk import (
+    DEFAULT_BULK_CHUNK_SIZE,
+    BulkCreator,
+    CreatedConfiguration,
 )
 from airflow_provider_connectwise.hooks._http import (
     AsyncRestClient,
@@ -164,6 +169,8 @@ class ConnectWiseHook(BaseHook):
     :param max_connections: connection-pool size; match the write concurrency.
     :param codebase: the codebase an earlier task found (``ConnectWiseValidateSettingsOperator``
         records it), so this task needs no discovery request; the connection's own wins.
+    :param bulk_chunk_size: configurations per ``POST /company/configurations/bulk`` (halved when
+        ConnectWise refuses a chunk as too large).
     """
 
     conn_name_attr = "connectwise_conn_id"
@@ -180,6 +187,7 @@ class ConnectWiseHook(BaseHook):
         requests_per_minute: float | None = DEFAULT_REQUESTS_PER_MINUTE,
         max_connections: int = 16,
         codebase: str | None = None,
+        bulk_chunk_size: int = DEFAULT_BULK_CHUNK_SIZE,
     ) -> None:
         super().__init__()
         self.connectwise_conn_id = connectwise_conn_id
@@ -189,6 +197,7 @@ class ConnectWiseHook(BaseHook):
         self._requests_per_minute = requests_per_minute
         self._max_connections = max_connections
         self._async: tuple[AsyncRestClient, str] | None = None
+        self._bulk = BulkCreator(self, bulk_chunk_size)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(connectwise_conn_id={self.connectwise_conn_id!r})"
@@ -461,6 +470,20 @@ class ConnectWiseHook(BaseHook):
         return self.client.request(
             "POST", self._api("company/configurations"), json_body=dict(body), find_existing=find_existing
         ).data
+
+    def create_configurations(
+        self, bodies: Sequence[Mapping[str, Any]], *, concurrency: int = 1
+    ) -> list[CreatedConfiguration]:
+        """Create many configurations through ``POST /company/configurations/bulk``; one result per body.
+
+        Each result holds the configuration read back from ConnectWise (the device is linked) or
+        ConnectWise's own error for that item; a chunk whose answer was lost is looked up, never
+        re-sent blindly. A server without the bulk route gets one POST per body (see ``_bulk``).
+
+        :param bodies: configurations, each with ``deviceIdentifier`` (how it is read back).
+        :param concurrency: simultaneous single POSTs when the server has no bulk route.
+        """
+        return self._bulk.create(bodies, concurrency=concurrency)
 
     def patch_configuration(self, configuration_id: int, changes: Mapping[str, Any]) -> dict[str, Any]:
         """Replace the given top-level fields of a configuration (one JSON Patch)."""

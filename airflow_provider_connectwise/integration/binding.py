@@ -448,7 +448,7 @@ def apply_batch(
     That is the seed's "Retry Pending": devices linked by an earlier try cause no request beyond
     the shared read.
 
-    :param cw: the ConnectWise hook (its ``create_configuration``/``patch_configuration``).
+    :param cw: the ConnectWise hook (its bulk ``create_configurations``, ``patch_configuration``).
     :param batch: the batch (or its XCom dict).
     :param retry: whether an earlier try of this batch may have written.
     :param concurrency: simultaneous writes.

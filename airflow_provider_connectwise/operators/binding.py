@@ -53,6 +53,17 @@ from airflow_provider_connectwise.operators.settings import codebase_of, resolve
 BINDING_XCOM_KEY = "connectwise_binding"
 #: XCom key under which each apply try records its device results (kept even when the try fails).
 RESULTS_XCOM_KEY = "binding_results"
+#: XCom keys under which the plan task pushes each batch, and the results that need no write in
+#: slices: one row each, far below what the metadata database holds comfortably (a plan of
+#: 100,000 devices in one row would be tens of MB). The plan task returns only small references,
+#: ``{"task_id", "key", "label", "size"}``, which the apply task maps over and pulls.
+BATCH_XCOM_KEY = "binding_batch_{:05d}"
+DONE_XCOM_KEY = "binding_done_{:05d}"
+DEVICES_XCOM_KEY = "devices_{:05d}"
+#: results that need no write per XCom row (a result is about 250 bytes of JSON)
+DONE_PER_ROW = 2000
+#: devices per XCom row of the device fetch (a device with its facts is about 1 KB of JSON)
+DEVICES_PER_ROW = 500
 
 
 class _BindingOperator(ConnectWisePoolMixin, BaseOperator):
@@ -138,7 +149,9 @@ def _describe_link(policy: Mapping[str, Any]) -> str:
 class AddigyFetchDevicesOperator(_BindingOperator):
     """Fetch the devices of one policy with the facts the mapping needs (all pages).
 
-    Meant to be mapped over the linked policies; the map index reads the policy's name.
+    Meant to be mapped over the linked policies; the map index reads the policy's name. The
+    devices go to XCom in rows of 500 (``devices_00000`` …); the task returns small references to
+    them, which the plan task pulls (a large policy in one row would be many MB).
 
     :param settings: the validated settings.
     :param policy: one of the linked policies ``ConnectWiseListPolicyLinksOperator`` returns.
@@ -167,15 +180,23 @@ class AddigyFetchDevicesOperator(_BindingOperator):
             return []
         devices = fetch_policy_devices(self.addigy, self.resolved_settings(), policy)
         self.log.info("policy %s: %d devices", policy.get("name") or policy["policy_id"], len(devices))
-        return devices
+        ti = context["ti"]
+        map_index = getattr(ti, "map_index", -1)
+        rows = (devices[start : start + DEVICES_PER_ROW] for start in range(0, len(devices), DEVICES_PER_ROW))
+        return [
+            {**_push(ti, self.task_id, DEVICES_XCOM_KEY.format(n), row), "map_index": map_index}
+            for n, row in enumerate(rows)
+        ]
 
 
 class ConnectWisePlanBindingOperator(_BindingOperator):
     """Plan the binding of every linked company: one read of its configurations, one plan.
 
-    Returns the batches of writes (the apply task maps over them, so a no-op re-sync maps
-    nothing) and records the plan's summary under XCom ``plan``. With ``dry_run`` it logs the
-    plan and returns no batch.
+    Pushes each batch of writes under an XCom key of its own (``binding_batch_00000`` …) and
+    returns small references to them: the apply task maps over the references (so a no-op
+    re-sync maps nothing) and pulls its batch; no XCom row holds the whole plan. The plan's
+    summary goes to XCom ``plan`` (its results that need no write in rows of 2,000). With
+    ``dry_run`` it logs the plan and returns no batch.
 
     :param settings: the validated settings.
     :param policies: the linked policies ``ConnectWiseListPolicyLinksOperator`` returns (templated).
@@ -218,7 +239,7 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
             self.connectwise,
             self.resolved_settings(),
             policies,
-            _flatten(self.devices),
+            _devices(context["ti"], self.devices),
             scope=Scope.from_dict(_mapping(self.scope) if self.scope else None),
             batch_size=self.batch_size,
             sweep_orphans=self.sweep_orphans,
@@ -234,8 +255,23 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
         self.log.info(
             "%s: %s; %d batches", "DRY RUN" if dry_run else "plan", summary["counts"], len(plan.batches)
         )
-        context["ti"].xcom_push(key="plan", value=summary)
-        return [] if dry_run else [b.to_dict() for b in plan.batches]
+        ti = context["ti"]
+        done = summary.pop("results_without_write")
+        summary["results_without_write_refs"] = [
+            _push(ti, self.task_id, DONE_XCOM_KEY.format(n), done[start : start + DONE_PER_ROW])
+            for n, start in enumerate(range(0, len(done), DONE_PER_ROW))
+        ]
+        ti.xcom_push(key="plan", value=summary)
+        if dry_run:
+            return []
+        return [
+            {
+                **_push(ti, self.task_id, BATCH_XCOM_KEY.format(n), b.to_dict()),
+                "label": b.label,
+                "size": len(b.actions),
+            }
+            for n, b in enumerate(plan.batches)
+        ]
 
 
 class ConnectWiseApplyBindingOperator(_BindingOperator):
@@ -247,7 +283,8 @@ class ConnectWiseApplyBindingOperator(_BindingOperator):
     clearing the task does the same). A device ConnectWise refuses does not burn retries: the
     report task names it.
 
-    :param batch: one batch of ``ConnectWisePlanBindingOperator``'s ``batches``.
+    :param batch: one of ``ConnectWisePlanBindingOperator``'s batch references (pulled from its
+        XCom), or a batch itself.
     :param settings: the validated settings (optional: they carry the codebase, saving a request).
     :param concurrency: simultaneous writes within the batch.
     :param requests_per_minute: override this task's share of the ConnectWise rate budget
@@ -271,9 +308,13 @@ class ConnectWiseApplyBindingOperator(_BindingOperator):
         self.concurrency = concurrency
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        batch = _mapping(self.batch)
-        context["connectwise_batch"] = batch.get("label", "")
         ti = context["ti"]
+        batch = _pulled(ti, self.batch)
+        context["connectwise_batch"] = batch.get("label", "")
+        # This task's budget is fresh while the task before it in the same apply slot may have sent
+        # a request a moment ago: claim one interval first, so the slot's requests stay spaced and
+        # the slots together never pass the account's budget in any 60 s.
+        self.connectwise.client.budget.acquire()
         results = apply_batch(self.connectwise, batch, retry=ti.try_number > 1, concurrency=self.concurrency)
         records = [r.to_dict() for r in results]
         ti.xcom_push(key=RESULTS_XCOM_KEY, value=records)
@@ -323,10 +364,14 @@ class ConnectWiseBindingReportOperator(_BindingOperator):
         plan = _mapping(self.plan or {})
         if not plan:
             raise AirflowFailException("no binding plan: the planning task did not finish")
+        ti = context["ti"]
         results = [DeviceResult.from_dict(r) for r in plan.get("results_without_write", [])]
-        written = context["ti"].xcom_pull(task_ids=self.apply_task_id, key=RESULTS_XCOM_KEY, default=None)
+        for ref in plan.get("results_without_write_refs", []):
+            results += [DeviceResult.from_dict(r) for r in _pulled(ti, ref)]
+        written = ti.xcom_pull(task_ids=self.apply_task_id, key=RESULTS_XCOM_KEY, default=None)
         results += [DeviceResult.from_dict(r) for r in _flatten(written or [])]
-        results += _never_applied(_list(self.batches), results)
+        # one batch in memory at a time: a plan's batches together can be large
+        results += _never_applied((_pulled(ti, b) for b in _list(self.batches)), results)
         policies = list(plan.get("policies", [])) + [dict(p) for p in _list(self.not_linked)]
         record = binding_report(
             self.connectwise, _unique_policies(policies), results, dry_run=plan.get("dry_run", False)
@@ -529,8 +574,26 @@ def _pending_summary(
     return "\n".join(lines)
 
 
+def _push(ti: Any, task_id: str, key: str, value: Any) -> dict[str, Any]:
+    """Push ``value`` as an XCom row of its own; return the small reference a later task pulls."""
+    ti.xcom_push(key=key, value=value)
+    return {"task_id": task_id, "key": key, "size": len(value) if isinstance(value, list) else 1}
+
+
+def _pulled(ti: Any, value: Any) -> Any:
+    """What a reference from :func:`_push` points to (anything else is the value itself: a batch
+    given directly, or by a DAG written before the references)."""
+    value = _mapping(value)
+    if not (isinstance(value, Mapping) and "key" in value and "task_id" in value and "actions" not in value):
+        return value
+    pulled = ti.xcom_pull(task_ids=value["task_id"], key=value["key"], map_indexes=value.get("map_index", -1))
+    if pulled is None:
+        raise AirflowException(f"XCom {value['key']!r} of task {value['task_id']!r} is missing")
+    return _mapping(pulled)
+
+
 def _never_applied(
-    batches: Sequence[Mapping[str, Any]], results: Sequence[DeviceResult]
+    batches: Iterable[Mapping[str, Any]], results: Sequence[DeviceResult]
 ) -> list[DeviceResult]:
     """Devices of batches whose apply task recorded no result (it failed before writing)."""
     seen = {(r.company_id, r.agentid) for r in results}
@@ -572,6 +635,17 @@ def _list(value: Any) -> list[Any]:
         # index, don't iterate: a mapped task's lazy XCom sequence probes past its end when iterated
         return [value[i] for i in range(len(value))]
     return list(value)
+
+
+def _devices(ti: Any, value: Any) -> list[dict[str, Any]]:
+    """Device records from the fetch tasks' references (or given directly, flat or per policy)."""
+    devices: list[dict[str, Any]] = []
+    for item in _flatten(value):
+        if "key" in item and "task_id" in item and "agentid" not in item:
+            devices.extend(dict(d) for d in _pulled(ti, item))
+        else:
+            devices.append(item)
+    return devices
 
 
 def _flatten(value: Any) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from .config import SandboxConfig
 from .exceptions import SandboxError
 from .middleware import SandboxMiddleware
 from .models import SandboxState
-from .routes import addigy, admin, connectwise, lookups, notes, sites
+from .routes import addigy, admin, bulk, connectwise, lookups, notes, sites
 from .runtime import Runtime
 
 
@@ -50,6 +50,7 @@ def create_app(
     app.include_router(connectwise.login)
     app.include_router(addigy.router)
     # before connectwise.router: its last route answers every path it does not know
+    app.include_router(bulk.router)
     app.include_router(sites.router)
     app.include_router(notes.router)
     app.include_router(lookups.router)

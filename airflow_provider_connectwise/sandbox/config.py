@@ -122,6 +122,8 @@ class SandboxConfig:
     :param nested_patch: what a PATCH with a nested path (``company/identifier``) does:
         ``"refuse"`` (400, the default) or ``"ignore"`` (a false 200 like the real server can give).
     :param request_log_size: how many requests the log keeps (oldest dropped first).
+    :param bulk_max_items: most items one ``/company/configurations/bulk`` request may carry; more
+        answer 413 (see ``models/bulk.py``).
     """
 
     strict: bool = True
@@ -129,3 +131,4 @@ class SandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     nested_patch: str = "refuse"
     request_log_size: int = 20_000
+    bulk_max_items: int = 1000

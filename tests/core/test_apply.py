@@ -190,3 +190,98 @@ def test_device_result_round_trip_and_shape():
     assert DeviceResult.from_dict(data) == result
     with pytest.raises(ValueError, match="not a device result"):
         DeviceResult.from_dict({**data, "state": "maybe"})
+
+
+# --- creates in bulk ----------------------------------------------------------------------------
+
+
+class Outcome:
+    def __init__(self, configuration=None, error=None):
+        self.configuration, self.error = configuration, error
+
+
+class BulkFake(FakeConnectWise):
+    """The fake with the hook's bulk method: every create of a call in one ``create_configurations``."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bulk_calls: list[list[str]] = []
+        self.refuse: dict[str, Exception] = {}
+
+    def create_configurations(self, bodies, *, concurrency=1):
+        self.bulk_calls.append([b["deviceIdentifier"] for b in bodies])
+        outcomes = []
+        for body in bodies:
+            if body["deviceIdentifier"] in self.refuse:
+                outcomes.append(Outcome(error=self.refuse[body["deviceIdentifier"]]))
+                continue
+            outcomes.append(Outcome(self.create_configuration(body, find_existing=lambda: None)))
+        return outcomes
+
+
+def test_creates_go_together_updates_one_patch_each():
+    cw = BulkFake([configuration(7, A2, status=INACTIVE)])
+    devices = [device(A1), device(A2), device(A3)]
+    results = apply_actions(plan(devices, cw.company_configurations(ACME)).actions, cw, concurrency=4)
+    assert cw.bulk_calls == [[A1, A3]]
+    assert [c for c in cw.calls if c[0] == "patch"] == [("patch", 7)]
+    assert [(r.agentid, r.action, r.state) for r in results] == [
+        (A1, "create", "linked"),
+        (A2, "update", "linked"),
+        (A3, "create", "linked"),
+    ]
+    assert {r.configuration_id for r in results} == set(cw.configurations)
+
+
+def test_a_refused_item_fails_only_its_device_with_connectwise_s_error():
+    cw = BulkFake()
+    cw.refuse[A2] = ValueError(
+        "ConnectWise POST company/configurations/bulk -> 400: InvalidObject [name: too long]"
+    )
+    results = apply_actions(plan([device(A1), device(A2), device(A3)]).actions, cw)
+    assert [r.state for r in results] == ["linked", "failed", "linked"]
+    assert results[1].error == (
+        "could not create the configuration: ConnectWise POST company/configurations/bulk -> 400: "
+        "InvalidObject [name: too long]"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (RuntimeError("connection refused"), "could not create the configuration: connection refused"),
+        (
+            [Outcome({"id": 1})],
+            "could not create the configuration: the writer answered 1 outcomes for 2 creates",
+        ),
+        (
+            [Outcome({"name": "x"}), Outcome({"id": True})],
+            "could not create the configuration: ConnectWise answered without a configuration id",
+        ),
+    ],
+)
+def test_a_bulk_writer_that_fails_or_answers_oddly_links_nobody(answer, error):
+    class Odd(BulkFake):
+        def create_configurations(self, bodies, *, concurrency=1):
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+
+    cw = Odd([configuration(7, A3, status=INACTIVE)])
+    results = apply_actions(
+        plan([device(A1), device(A2), device(A3)], cw.company_configurations(ACME)).actions, cw
+    )
+    assert [(r.agentid, r.state, r.error) for r in results] == [
+        (A1, "failed", error),
+        (A2, "failed", error),
+        (A3, "linked", None),  # the update is not held back by the creates
+    ]
+
+
+def test_an_interruption_in_the_bulk_writer_propagates():
+    class Interrupted(BulkFake):
+        def create_configurations(self, bodies, *, concurrency=1):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        apply_actions(plan([device(A1)]).actions, Interrupted())

@@ -67,6 +67,11 @@ def test_initial_bind_field_by_field(airflow_env):
     assert "agentid: missing" in failed[0]["error"]
     (bad_mac,) = [r for r in record["results"] if r["agentid"] == seed.devices["bad-mac"]]
     assert bad_mac["state"] == "linked" and any("not-a-mac" in w for w in bad_mac["warnings"])
+    # no XCom row holds the whole plan: the plan task returns references to one row per batch
+    refs = xcom(run, "plan_binding")
+    assert refs and all("actions" not in ref and ref["key"].startswith("binding_batch_") for ref in refs)
+    sizes = [len(xcom(run, "plan_binding", key=ref["key"])["actions"]) for ref in refs]
+    assert sizes == [ref["size"] for ref in refs] and sum(sizes) > 30
 
     acme = configurations_by_device(sb, "AcmeCorp")
     globex = configurations_by_device(sb, "Globex")
@@ -245,16 +250,20 @@ def test_faults_converge_within_retries_without_duplicates(airflow_env):
 def test_retry_pending_writes_only_the_devices_still_pending(airflow_env):
     sb = airflow_env
     fix_bad_mac(sb)
-    # the first four creates fail outright (not retryable within the try): the try fails with a summary
-    sb.queue_fault("500", 4, scope="connectwise", methods=["POST"], path_contains="/company/configurations")
+    # creates go in bulk: a chunk answered 500 is looked up and the absent devices sent again, as many
+    # rounds as the request path's attempts (6); six 500s in a row fail the try with a summary
+    sb.queue_fault("500", 6, scope="connectwise", methods=["POST"], path_contains="/company/configurations")
+    before = len(sb.state.connectwise.configurations)
 
     run = run_dag("connectwise_device_binding")
 
     assert task_states(run)["link_status"] == ["success"]
     assert max(try_numbers(run, "apply_binding")) == 2  # Retry Pending = the task's retry
     creates_needed = 35  # 38 bound devices - 3 existing configurations (2 adopted, 1 reactivated)
-    # try 1 sent every create (4 failed); try 2 re-read and sent only those 4 again
-    assert sb.count("POST", "/company/configurations") == creates_needed + 4
+    # try 2 re-read ConnectWise and sent only what was still missing: never a second configuration
+    assert sb.stats()["faults"]["500"] == 6
+    assert sb.count("POST", "/company/configurations") == 0
+    assert len(sb.state.connectwise.configurations) - before == creates_needed
     assert sb.count("PATCH", "/company/configurations/{id}") == 3
     assert sum(len(c) for c in configurations_by_device(sb, "Globex").values()) == 18
 

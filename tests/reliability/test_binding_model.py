@@ -51,6 +51,7 @@ PROFILES = {
 }
 PROFILE = PROFILES[os.environ.get("CONNECTWISE_MODEL_PROFILE", "ci")]
 LINK = "https://app.addigy.com/devices/{agentid}"
+BINDING_KEY = "connectwise_binding"
 EXPLORED: dict[str, int] = defaultdict(int)
 
 # --- any JSON a fact can hold -----------------------------------------------------------------
@@ -90,18 +91,34 @@ fact_forms = (
 
 
 class TaskInstance:
-    """What the operators use of Airflow's task instance: the try number and XComs (with earlier runs')."""
+    """What the operators use of Airflow's task instance: try number, map index and XCom rows.
 
-    def __init__(self, history: dict[tuple[str, str], list[Any]], task_id: str, try_number: int = 1) -> None:
-        self.history, self.task_id, self.try_number = history, task_id, try_number
+    ``rows`` outlives a run, as Airflow's table does: a task pulling before it pushes (the report
+    reading the previous record) sees the last run's row.
+    """
+
+    def __init__(
+        self,
+        rows: dict[tuple[str, str], dict[int, Any]],
+        task_id: str,
+        *,
+        map_index: int = -1,
+        try_number: int = 1,
+    ) -> None:
+        self.rows, self.task_id, self.map_index, self.try_number = rows, task_id, map_index, try_number
         self.pushed: dict[str, Any] = {}
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushed[key] = json.loads(json.dumps(value))  # what survives Airflow's JSON XCom
+        self.rows[(self.task_id, key)][self.map_index] = self.pushed[key]
 
-    def xcom_pull(self, task_ids: str, key: str = "return_value", default: Any = None, **kwargs: Any) -> Any:
-        values = self.history.get((task_ids, key)) or []
-        return values[-1] if values else default
+    def xcom_pull(
+        self, task_ids: str, key: str = "return_value", default: Any = None, map_indexes: Any = None, **_: Any
+    ) -> Any:
+        rows = self.rows.get((task_ids, key)) or {}
+        if isinstance(map_indexes, int):
+            return rows.get(map_indexes, default)
+        return [rows[i] for i in sorted(rows)] or default
 
 
 class BindingMachine(RuleBasedStateMachine):
@@ -114,7 +131,7 @@ class BindingMachine(RuleBasedStateMachine):
         # conformance of every request is the contract tests' job; here strict mode only costs time
         self.sb.set_strict(False)
         self.addigy, self.cw = self.sb.state.addigy, self.sb.state.connectwise
-        self.history: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        self.history: dict[tuple[str, str], dict[int, Any]] = defaultdict(dict)
         self.companies = {name: self.sb.seed.companies[name] for name in ("AcmeCorp", "Globex", "Initech")}
         self.facts = [f for f in self.settings_xcom["field_mapping"].values() if f]
         self.foreign = {c["id"]: c for c in self._all() if not self._ours(c)}
@@ -212,20 +229,20 @@ class BindingMachine(RuleBasedStateMachine):
 
     # --- syncs ----------------------------------------------------------------------------
 
-    def _run(self, operator: Any, try_number: int = 1) -> tuple[Any, TaskInstance]:
-        ti = TaskInstance(self.history, operator.task_id, try_number)
-        try:
-            value = operator.execute({"ti": ti})
-        finally:
-            for key, pushed in ti.pushed.items():
-                self.history[(operator.task_id, key)].append(pushed)
-        self.history[(operator.task_id, "return_value")].append(json.loads(json.dumps(value)))
+    def _run(self, operator: Any, *, map_index: int = -1, try_number: int = 1) -> tuple[Any, TaskInstance]:
+        ti = TaskInstance(self.history, operator.task_id, map_index=map_index, try_number=try_number)
+        if try_number == 1:  # a new try of a task starts without its earlier rows, as in Airflow
+            for (task, _key), rows in self.history.items():
+                if task == operator.task_id and _key != BINDING_KEY:
+                    rows.pop(map_index, None)
+        value = operator.execute({"ti": ti})
+        ti.rows[(operator.task_id, "return_value")][map_index] = json.loads(json.dumps(value))
         return value, ti
 
     def _common(self) -> dict[str, Any]:
         return {"settings": self.settings_xcom, "retries": 3}
 
-    def scheduled(self) -> list[dict[str, Any]]:
+    def scheduled(self) -> list[dict[str, Any]] | None:
         """The scheduled DAG's tasks in order; an apply task is retried like Airflow does (4 tries)."""
         from airflow_provider_connectwise.operators.binding import (
             AddigyFetchDevicesOperator,
@@ -237,9 +254,10 @@ class BindingMachine(RuleBasedStateMachine):
 
         common = self._common()
         linked, links_ti = self._run(ConnectWiseListPolicyLinksOperator(task_id="policy_links", **common))
+        self.history.pop(("fetch_devices", "return_value"), None)
         devices = [
-            self._run(AddigyFetchDevicesOperator(task_id="fetch_devices", policy=p, **common))[0]
-            for p in linked
+            self._run(AddigyFetchDevicesOperator(task_id="fetch_devices", policy=p, **common), map_index=n)[0]
+            for n, p in enumerate(linked)
         ]
         batches, plan_ti = self._run(
             ConnectWisePlanBindingOperator(
@@ -250,23 +268,16 @@ class BindingMachine(RuleBasedStateMachine):
                 **common,
             )
         )
-        written = []
-        for batch in batches:
+        self.history.pop(("apply_binding", "binding_results"), None)
+        for n, batch in enumerate(batches):
             apply = ConnectWiseApplyBindingOperator(task_id="apply_binding", batch=batch, **common)
-            last: list[dict[str, Any]] = []
-            for attempt in range(1, 5):
-                ti = TaskInstance(self.history, "apply_binding", attempt)
+            for attempt in range(1, 5):  # the task's retries: Retry Pending
                 try:
-                    apply.execute({"ti": ti})
+                    self._run(apply, map_index=n, try_number=attempt)
                     break
                 except Exception as exc:
                     if not _is_retry(exc):
                         raise AssertionError(f"{type(exc).__name__} escaped an apply task: {exc}") from exc
-                finally:
-                    if "binding_results" in ti.pushed:
-                        last = ti.pushed["binding_results"]
-            written += last
-        self.history[("apply_binding", "binding_results")] = [written]
         report = ConnectWiseBindingReportOperator(
             task_id="link_status",
             plan=plan_ti.pushed["plan"],
@@ -276,16 +287,16 @@ class BindingMachine(RuleBasedStateMachine):
         )
         return self._record(report, "link_status")
 
-    def _record(self, operator: Any, task_id: str) -> list[dict[str, Any]]:
-        from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
-
+    def _record(self, operator: Any, task_id: str) -> list[dict[str, Any]] | None:
+        """Run a recording task; its device results, or ``None`` when it recorded nothing (it failed first)."""
+        before = self.history.get((task_id, BINDING_KEY), {}).get(-1)
         try:
             self._run(operator)
         except Exception as exc:
             if not (_is_retry(exc) or _is_report(exc)):
                 raise AssertionError(f"{type(exc).__name__} escaped {task_id}: {exc}") from exc
-        records = self.history.get((task_id, BINDING_XCOM_KEY)) or [{"results": []}]
-        return records[-1]["results"]
+        record = self.history.get((task_id, BINDING_KEY), {}).get(-1)
+        return None if record is None or record is before else record["results"]
 
     def _check_sync(
         self,

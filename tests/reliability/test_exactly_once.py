@@ -29,6 +29,7 @@ from tests.integration.conftest import EXAMPLE_SETTINGS
 pytestmark = pytest.mark.integration
 
 ACME = "Acme Workstations"
+BULK = "/company/configurations/bulk"
 
 
 @pytest.fixture
@@ -55,13 +56,15 @@ def configurations_of(sb, agentid: str) -> list[dict]:
 @pytest.mark.parametrize(
     ("fault", "tries"),
     [
-        ("lost", 1),  # connection reset after the commit: looked up in the same try
-        ("lost-504", 1),  # a gateway timeout after the commit: looked up in the same try
-        ("lost-500", 2),  # a 500 after the commit: not retried blindly; Retry Pending re-plans
+        # creates go in bulk: every lost answer is looked up in the same try (the chunk's
+        # configurations read back by agent id), never re-sent blindly
+        ("lost", 1),  # connection reset after the commit
+        ("lost-504", 1),  # a gateway timeout after the commit
+        ("lost-500", 1),  # a 500 after the commit
     ],
 )
 def test_a_create_whose_answer_is_lost_exists_once(flows, fault, tries):
-    sb, cw, addigy, settings, retries = flows
+    sb, cw, addigy, settings, _ = flows
     agent = sb.state.addigy.add_device(sb.seed.policies[ACME], {"device_name": "Lost Answer Mac"})["agentid"]
     assert pending(_bind(cw, addigy, settings)) == []  # everything else is bound first
     sb.state.addigy.set_facts(agent, {"device_name": "Lost Answer Mac"})
@@ -69,15 +72,34 @@ def test_a_create_whose_answer_is_lost_exists_once(flows, fault, tries):
     (batch,) = plan(cw, addigy, settings).batches
     assert [a.action for a in batch.actions] == ["create"]
     sb.queue_fault(fault, 1, methods=["POST"], path_contains="/company/configurations")
-    posts = sb.count("POST", "/company/configurations")
+    posts = sb.count("POST", BULK)
     for attempt in range(1, tries + 1):
         results = apply_batch(cw, batch, retry=attempt > 1)
         assert (pending(results) == []) == (attempt == tries), [r.error for r in results]
     assert len(configurations_of(sb, agent)) == 1
-    assert sb.count("POST", "/company/configurations") == posts + 1  # sent once, never again
+    assert [r.configuration_id for r in results] == [configurations_of(sb, agent)[0]["id"]]
+    assert sb.count("POST", BULK) == posts + 1  # sent once, never again
+    assert sb.count("POST", "/company/configurations") == 0
     assert sb.stats()["faults"] == {fault: 1}
-    if tries == 1:
-        assert retries.reused_lost_writes == 1
+
+
+@pytest.mark.parametrize("faults", [["lost", "lost-504"], ["lost-500", "503", "lost"], ["reset", "lost"]])
+def test_bulk_chunks_halved_and_lost_still_make_one_configuration_per_device(flows, monkeypatch, faults):
+    """The first bind of the demo with a server limit below the chunk size (413, halved) and the
+    answers of several bulk requests lost, reset or refused: every device once, in one try."""
+    sb, cw, addigy, settings, _ = flows
+    monkeypatch.setattr(sb.config, "bulk_max_items", 4)
+    cw._bulk.chunk_size = 6
+    for fault in faults:
+        sb.queue_fault(fault, 1, methods=["POST"], path_contains=BULK)
+    results = _bind(cw, addigy, settings)
+    assert pending(results) == []
+    assert sb.stats()["faults"] == dict.fromkeys(faults, 1)
+    assert sb.stats()["statuses"].get("413", 0) >= 1
+    for result in results:
+        if result.action == "create":
+            assert [c["id"] for c in configurations_of(sb, result.agentid)] == [result.configuration_id]
+    assert sb.count("POST", "/company/configurations") == 0
 
 
 def _bind(cw, addigy, settings):

@@ -724,8 +724,9 @@ class ConnectWiseBackend:
                         )
                     )
 
-    def create_configuration(self, body: Mapping[str, Any], *, actor: str | None = None) -> Record:
-        """POST /company/configurations: validate, store, return the rendered entity."""
+    def validated_configuration(self, body: Any) -> Record:
+        """Validate a whole configuration as POST takes it (bulk POST and PUT reuse it); return the
+        record to store, without id or ``_info``; raise ``BadRequest``/``InvalidObject``."""
         if not isinstance(body, Mapping):
             raise BadRequest("The request body must be a JSON object.")
         with self.lock:
@@ -738,6 +739,12 @@ class ConnectWiseBackend:
             self._finish_configuration(record, changed, errors, creating=True)
             if errors:
                 raise InvalidObject(R.CONFIGURATIONS.label, errors)
+            return record
+
+    def create_configuration(self, body: Mapping[str, Any], *, actor: str | None = None) -> Record:
+        """POST /company/configurations: validate, store, return the rendered entity."""
+        with self.lock:
+            record = self.validated_configuration(body)
             record["id"] = self.configurations.new_id()
             self._stamp(record, creating=True, actor=actor)
             self.configurations.add(record)
