@@ -36,7 +36,8 @@ with DAG(
 ) as dag:
     # Bad settings fail at once (AirflowFailException, no retry); a transient API error is retried.
     validate = ConnectWiseValidateSettingsOperator(task_id="validate_settings", **settings_source(__file__))
-    alerts = AddigyAlertTicketRequestsOperator(task_id="new_alerts")
+    # alerts of devices in a policy linked "inventory only" or "paused" open no ticket
+    alerts = AddigyAlertTicketRequestsOperator(task_id="new_alerts", settings=validate.output)
     tickets = ConnectWiseCreateTicketOperator.partial(
         task_id="open_tickets", settings=validate.output, board="monitoring", max_active_tis_per_dagrun=8
     ).expand_kwargs(alerts.output)

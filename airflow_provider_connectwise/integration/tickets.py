@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from airflow_provider_connectwise.core.links import policy_allows
 from airflow_provider_connectwise.core.mapping import render_management_link
 from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
 from airflow_provider_connectwise.core.tickets import (
@@ -379,7 +380,7 @@ def _closed(
 
 
 def alert_ticket_requests(
-    addigy: Any, *, start: dt.datetime, end: dt.datetime
+    addigy: Any, *, start: dt.datetime, end: dt.datetime, modes: Mapping[str, str] | None = None
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The ticket requests for the alerts raised in ``[start, end]`` whose monitoring item asks
     for a ticket, plus one problem line per alert that cannot become a ticket (the others go on).
@@ -387,12 +388,19 @@ def alert_ticket_requests(
     :param addigy: the MDM hook.
     :param start: the data interval's start (a backfill catches up on missed alerts).
     :param end: its end.
+    :param modes: policy id -> link mode: alerts of devices in a policy linked "inventory only"
+        or "paused" open no ticket.
 
     Alerts of one monitoring item on one device inside the window are one ticket request: the
     earliest opens the ticket, the others are its ``repeats`` (one consolidated note).
     """
     requests, problems = [], []
-    wanted = [alert for alert in addigy.iter_alerts(start=start, end=end) if wants_ticket(alert)]
+    held = agents_without_tickets(addigy, modes or {})
+    wanted = [
+        alert
+        for alert in addigy.iter_alerts(start=start, end=end)
+        if wants_ticket(alert) and str(alert.get("agentid") or "") not in held
+    ]
     for alert, repeats in group_repeats(wanted):
         try:
             request = alert_ticket_request(alert)
@@ -406,6 +414,23 @@ def alert_ticket_requests(
             ]
         requests.append(request)
     return requests, problems
+
+
+def agents_without_tickets(addigy: Any, modes: Mapping[str, str]) -> set[str]:
+    """The agent ids of devices in policies whose link does not allow tickets (inventory only, paused).
+
+    Only those policies' devices are read (usually none or a few policies).
+
+    :param addigy: the MDM hook.
+    :param modes: policy id -> its link's mode (policies not named allow tickets).
+    """
+    held = sorted(policy for policy, mode in modes.items() if not policy_allows(mode, "tickets"))
+    return {
+        str(device.get("agentid"))
+        for policy in held
+        for device in addigy.list_policy_devices(policy, [])
+        if device.get("agentid")
+    }
 
 
 def sync_alert_tickets(

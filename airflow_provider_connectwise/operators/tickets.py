@@ -13,6 +13,7 @@ from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.link_store import read_links
 from airflow_provider_connectwise.integration.tickets import (
     alert_ticket_requests,
     close_tickets,
@@ -213,10 +214,13 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
     :param end: window end (templated; default the data interval's end).
     :param lookback: the window when the data interval is empty (a manual run): the last ``lookback``.
     :param max_catch_up: how far back the window may reach to finish failed runs.
+    :param settings: the validated settings (templated, optional): with them, alerts of devices
+        in a policy linked "inventory only" or "paused" (the settings' ``policy_links`` or the
+        links saved on the ConnectWise page) open no ticket.
     :param addigy_conn_id: the ``addigy`` connection.
     """
 
-    template_fields: Sequence[str] = ("start", "end")
+    template_fields: Sequence[str] = ("start", "end", "settings")
     ui_color = "#2f6fb3"
 
     def __init__(
@@ -226,10 +230,12 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
         end: str | dt.datetime | None = None,
         lookback: dt.timedelta = dt.timedelta(minutes=15),
         max_catch_up: dt.timedelta = dt.timedelta(hours=24),
+        settings: Mapping[str, Any] | str | None = None,
         addigy_conn_id: str = AddigyHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.settings = settings
         self.start = start
         self.end = end
         self.lookback = lookback
@@ -240,11 +246,22 @@ class AddigyAlertTicketRequestsOperator(BaseOperator):
         start, end = _window(context, self.start, self.end, self.lookback)
         if self.start is None:
             start = _catch_up(context, start, end, self.max_catch_up)
-        requests, problems = alert_ticket_requests(AddigyHook(self.addigy_conn_id), start=start, end=end)
+        requests, problems = alert_ticket_requests(
+            AddigyHook(self.addigy_conn_id), start=start, end=end, modes=self._link_modes()
+        )
         for problem in problems:
             self.log.warning("alert skipped: %s", problem)
         self.log.info("%d alerts between %s and %s ask for a ticket", len(requests), start, end)
         return requests
+
+    def _link_modes(self) -> dict[str, str]:
+        """Policy id -> link mode: the links saved in Airflow, then the settings' own (which win)."""
+        if not self.settings:
+            return {}
+        stored, _ = read_links()
+        modes = {policy: link.mode for policy, link in stored.items()}
+        modes.update({link.policy_id: link.mode for link in resolved_settings(self.settings).policy_links})
+        return modes
 
 
 class ConnectWiseSyncAlertTicketsOperator(_TicketOperator):

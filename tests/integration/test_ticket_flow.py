@@ -246,3 +246,29 @@ def test_policy_linked_sensor_sees_blue_and_red(bound):
     assert (acme.is_done, acme.xcom_value) == (True, "linked")
     assert (globex.is_done, globex.xcom_value) == (False, "partial")  # the device with a bad MAC
     assert (lab.is_done, lab.xcom_value) == (False, "not_linked")
+
+
+@pytest.mark.parametrize(("mode", "ticketed"), [("inventory", False), ("paused", False), ("tickets", True)])
+def test_a_link_mode_decides_whether_its_devices_alerts_open_tickets(bound, monkeypatch, mode, ticketed):
+    sb, _ = bound
+    seed, ad = sb.seed, sb.state.addigy
+    acme = seed.policies["Acme Workstations"]
+    use_settings(
+        monkeypatch,
+        {**EXAMPLE_SETTINGS, "policy_links": [{"policy": acme, "company": "AcmeCorp", "mode": mode}]},
+    )
+    now = dt.datetime.now(dt.timezone.utc)
+    alert = ad.raise_alert(
+        seed.devices["mac-dashes"], "Disk almost full", created_date=stamp(now - dt.timedelta(minutes=5))
+    )
+    other = ad.raise_alert(
+        ad.devices_in(seed.policies["Globex Fleet"])[0]["agentid"],
+        "Battery failing",
+        created_date=stamp(now - dt.timedelta(minutes=5)),
+    )
+
+    run_dag("connectwise_alert_tickets", logical_date=now)
+
+    refs = {t.get("externalXRef") for t in monitoring_tickets(sb)}
+    assert (alert["id"] in refs) is ticketed
+    assert other["id"] in refs  # another policy's link (mode "all") is not affected

@@ -169,8 +169,14 @@ class BindingMachine(RuleBasedStateMachine):
         return sorted(a for a, d in self.addigy.devices.items() if isinstance(d.get("facts"), dict))
 
     def _writes(self) -> int:
-        return self.sb.count("POST", "/company/configurations") + self.sb.count(
-            "PATCH", "/company/configurations/{id}"
+        """Configuration writes the sandbox received (single and bulk)."""
+        return sum(
+            self.sb.count(method, path)
+            for method, path in (
+                ("POST", "/company/configurations"),
+                ("POST", "/company/configurations/bulk"),
+                ("PATCH", "/company/configurations/{id}"),
+            )
         )
 
     # --- MDM changes ----------------------------------------------------------------------
