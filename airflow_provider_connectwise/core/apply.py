@@ -242,16 +242,32 @@ def _apply_creates(
             raise RuntimeError(f"the writer answered {len(outcomes)} outcomes for {len(actions)} creates")
     except Exception as exc:
         log.warning("%s for %d devices", attempt, len(actions), exc_info=True)
-        return [_result(a, "failed", error=f"{attempt}: {_describe(exc)}") for a in actions]
+        transient = not isinstance(exc, ValidationError)
+        return [
+            _result(a, "failed", error=f"{attempt}: {_describe(exc)}", transient=transient) for a in actions
+        ]
     results = []
     for action, outcome in zip(actions, outcomes):
         configuration = outcome.configuration
         configuration_id = configuration.get("id") if isinstance(configuration, Mapping) else None
         if outcome.error is not None:
-            results.append(_result(action, "failed", error=f"{attempt}: {_describe(outcome.error)}"))
+            results.append(
+                _result(
+                    action,
+                    "failed",
+                    error=f"{attempt}: {_describe(outcome.error)}",
+                    # ConnectWise refusing this item is lasting; an unconfirmed create is not
+                    transient=not isinstance(outcome.error, ValidationError),
+                )
+            )
         elif not isinstance(configuration_id, int) or isinstance(configuration_id, bool):
             results.append(
-                _result(action, "failed", error=f"{attempt}: ConnectWise answered without a configuration id")
+                _result(
+                    action,
+                    "failed",
+                    error=f"{attempt}: ConnectWise answered without a configuration id",
+                    transient=True,
+                )
             )
         else:
             results.append(_result(action, "linked", configuration_id=configuration_id))

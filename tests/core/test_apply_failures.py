@@ -43,3 +43,28 @@ def test_a_device_that_cannot_be_planned_is_a_lasting_failure():
     actions = plan_company(ACME, [{"agentid": "", "policy_id": "pol-1", "facts": {}}], [], resolved()).actions
     (result,) = apply_actions(actions, FakeConnectWise())
     assert (result.state, result.transient) == ("failed", False)
+
+
+class _Outcome:
+    def __init__(self, configuration=None, error=None):
+        self.configuration, self.error = configuration, error
+
+
+class BulkWriter(FakeConnectWise):
+    """Creates in bulk: the first device refused by ConnectWise, the second unconfirmed, the third created."""
+
+    def create_configurations(self, bodies, *, concurrency=1):
+        return [
+            _Outcome(error=ConnectWiseValidationError("name is too long", status=400)),
+            _Outcome(error=ConnectWiseServerError("the configuration could not be confirmed", status=500)),
+            _Outcome(configuration={"id": 77, **bodies[2]}),
+        ]
+
+
+def test_a_bulk_create_says_per_device_whether_a_retry_may_cure_it():
+    devices = [device(f"agent-{n}") for n in range(3)]
+    actions = plan_company(ACME, devices, [], resolved()).actions
+    refused, unconfirmed, created = apply_actions(actions, BulkWriter())
+    assert (refused.state, refused.transient) == ("failed", False)
+    assert (unconfirmed.state, unconfirmed.transient) == ("failed", True)
+    assert (created.state, created.configuration_id) == ("linked", 77)
