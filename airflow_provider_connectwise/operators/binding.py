@@ -51,6 +51,10 @@ from airflow_provider_connectwise.operators.settings import codebase_of, resolve
 
 #: XCom key of the Devices Binding record (read by the Airflow UI page).
 BINDING_XCOM_KEY = "connectwise_binding"
+#: XCom keys of the rows holding a binding record's device results (``results_rows`` names them):
+#: a fleet-sized record is no single XCom row of tens of MB.
+BINDING_RESULTS_XCOM_KEY = BINDING_XCOM_KEY + "_results_{}"
+BINDING_RESULTS_PER_ROW = 2_000
 #: XCom key under which each apply try records its device results (kept even when the try fails).
 RESULTS_XCOM_KEY = "binding_results"
 #: XCom keys under which the plan task pushes each batch, and the results that need no write in
@@ -525,7 +529,7 @@ def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[st
         # a dry run writes nothing: its link status would claim "linked 0" for what it only planned
         for line in record.get("dry_run_summary") or ["DRY RUN: nothing was written"]:
             task.log.info("%s", line)
-        context["ti"].xcom_push(key=BINDING_XCOM_KEY, value=record)
+        _push_record(context["ti"], record)
         return record["report"]
     for policy in record["report"]["policies"]:
         task.log.info(
@@ -536,19 +540,18 @@ def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[st
             ", ".join(f"{k} {v}" for k, v in policy["states"].items()),
         )
     ti = context["ti"]
-    # The latest record of an earlier run of this task (this run's own is pushed below).
+    # The latest record of an earlier run of this task (this run's own is pushed below); a dry
+    # run's record announced nothing, so only a real run's counts.
     previous = ti.xcom_pull(
         task_ids=task.task_id, key=BINDING_XCOM_KEY, include_prior_dates=True, map_indexes=-1, default=None
     )
-    ti.xcom_push(key=BINDING_XCOM_KEY, value=record)
+    real = isinstance(previous, Mapping) and not previous.get("dry_run")
+    known_before = record_results(ti, task.task_id, previous, prior=True) if real else []
+    _push_record(ti, record)
     results = record["results"]
     left = retryable(results)
     if left:
         raise AirflowException(_pending_summary(left, len(results)))
-    # a dry run's record announced nothing: compare with the last real run only
-    known_before = (
-        previous.get("results", []) if isinstance(previous, Mapping) and not previous.get("dry_run") else []
-    )
     new = new_failures(results, known_before)
     if new:
         raise AirflowFailException(
@@ -562,6 +565,35 @@ def _finish(task: BaseOperator, context: Any, record: dict[str, Any]) -> dict[st
             "\n".join(f"  {r.device_name} ({r.agentid}): {r.error}" for r in known[:20]),
         )
     return record["report"]
+
+
+def _push_record(ti: Any, record: Mapping[str, Any]) -> None:
+    """Push the record for the page: its summary in one row, its device results in rows of their own."""
+    results = list(record["results"])
+    keys = []
+    for number, start in enumerate(range(0, len(results), BINDING_RESULTS_PER_ROW)):
+        keys.append(BINDING_RESULTS_XCOM_KEY.format(number))
+        ti.xcom_push(key=keys[-1], value=results[start : start + BINDING_RESULTS_PER_ROW])
+    ti.xcom_push(key=BINDING_XCOM_KEY, value={**record, "results": [], "results_rows": keys})
+
+
+def record_results(ti: Any, task_id: str, record: Any, *, prior: bool = False) -> list[Any]:
+    """The device results of a binding record pulled from XCom (inline, or in its ``results_rows``).
+
+    :param ti: the task instance.
+    :param task_id: the task that pushed the record.
+    :param record: the record.
+    :param prior: the record is an earlier run's (pull its rows from prior runs).
+    """
+    if not isinstance(record, Mapping):
+        return []
+    results = list(record.get("results") or [])
+    for key in record.get("results_rows") or []:
+        rows = ti.xcom_pull(
+            task_ids=task_id, key=key, include_prior_dates=prior, map_indexes=-1, default=None
+        )
+        results.extend(rows or [])
+    return results
 
 
 def _pending_summary(

@@ -50,6 +50,24 @@ def _value(raw: Any) -> Any:
     return raw
 
 
+def _with_results(session: Session, value: Any, dag_run_id: int, task_id: str) -> Any:
+    """The record with its device results, read from the rows it names (``results_rows``)."""
+    if not isinstance(value, dict) or not isinstance(value.get("results_rows"), list):
+        return value
+    keys = [k for k in value["results_rows"] if isinstance(k, str)]
+    stmt = select(XComModel.key, XComModel.value).where(
+        XComModel.dag_run_id == dag_run_id,
+        XComModel.task_id == task_id,
+        XComModel.map_index == -1,
+        XComModel.key.in_(keys),
+    )
+    rows = {key: _value(raw) for key, raw in session.execute(stmt)}
+    results = list(value.get("results") or [])
+    for key in keys:
+        results.extend(r for r in rows.get(key) or [] if isinstance(r, dict))
+    return {**value, "results": results}
+
+
 def binding_dag_ids(session: Session) -> list[str]:
     """Every DAG that has recorded a Devices Binding (any DAG using the binding operators).
 
@@ -66,7 +84,7 @@ def binding_dag_ids(session: Session) -> list[str]:
 
 def _records_query(dag_ids: Iterable[str]):
     return (
-        select(XComModel.value, XComModel.timestamp, DagRun)
+        select(XComModel.value, XComModel.timestamp, DagRun, XComModel.task_id)
         .join(DagRun, DagRun.id == XComModel.dag_run_id)
         .where(
             XComModel.key == BINDING_XCOM_KEY,
@@ -94,8 +112,8 @@ def iter_records(
         .limit(limit)
         .execution_options(yield_per=4)
     )
-    for value, timestamp, run in session.execute(stmt):
-        yield BindingRecord(_run_ref(run, timestamp), _value(value))
+    for value, timestamp, run, task_id in session.execute(stmt):
+        yield BindingRecord(_run_ref(run, timestamp), _with_results(session, _value(value), run.id, task_id))
 
 
 def get_run(session: Session, dag_id: str, run_id: str) -> tuple[RunRef | None, BindingRecord | None]:
@@ -111,9 +129,9 @@ def get_run(session: Session, dag_id: str, run_id: str) -> tuple[RunRef | None, 
     row = session.execute(_records_query([dag_id]).where(XComModel.dag_run_id == run.id)).first()
     if row is None:
         return _run_ref(run), None
-    value, timestamp, _ = row
+    value, timestamp, _, task_id = row
     ref = _run_ref(run, timestamp)
-    return ref, BindingRecord(ref, _value(value))
+    return ref, BindingRecord(ref, _with_results(session, _value(value), run.id, task_id))
 
 
 def active_syncs(

@@ -95,3 +95,16 @@ def configurations_by_device(sb, company: str) -> dict[str, list[dict]]:
         if config.get("deviceIdentifier"):
             grouped.setdefault(config["deviceIdentifier"], []).append(config)
     return grouped
+
+
+def binding_record(dag_run, task_id: str = "link_status") -> dict | None:
+    """A run's Devices Binding record, its device results gathered from the rows it names."""
+    from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
+
+    record = xcom(dag_run, task_id, key=BINDING_XCOM_KEY)
+    if record is None:
+        return None
+    results = list(record.get("results") or [])
+    for key in record.get("results_rows") or []:
+        results.extend(xcom(dag_run, task_id, key=key) or [])
+    return {**record, "results": results}

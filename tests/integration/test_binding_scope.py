@@ -10,7 +10,7 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from tests.integration.conftest import configurations_by_device, run_dag, task_states, writes, xcom
+from tests.integration.conftest import configurations_by_device, run_dag, task_states, writes
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +37,9 @@ def fix_bad_mac(sb) -> None:
 
 
 def binding(run, task_id: str = "link_status") -> dict:
-    from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
+    from tests.integration.conftest import binding_record
 
-    return xcom(run, task_id, key=BINDING_XCOM_KEY)
+    return binding_record(run, task_id)
 
 
 def sync_handed_over_devices(devices: list[dict], policies: list[dict], *, complete: bool = False):

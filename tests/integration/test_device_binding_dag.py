@@ -26,9 +26,10 @@ ACME, GLOBEX = "Acme Workstations", "Globex Fleet"
 
 
 def binding_record(run, task_id: str = "link_status") -> dict:
-    from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
 
-    record = xcom(run, task_id, key=BINDING_XCOM_KEY)
+    from tests.integration.conftest import binding_record as read_record
+
+    record = read_record(run, task_id)
     assert record is not None, f"no binding recorded by {task_id}"
     return record
 

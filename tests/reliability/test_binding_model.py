@@ -302,7 +302,10 @@ class BindingMachine(RuleBasedStateMachine):
             if not (_is_retry(exc) or _is_report(exc)):
                 raise AssertionError(f"{type(exc).__name__} escaped {task_id}: {exc}") from exc
         record = self.history.get((task_id, BINDING_KEY), {}).get(-1)
-        return None if record is None or record is before else record["results"]
+        if record is None or record is before:
+            return None
+        rows = [self.history[(task_id, key)][-1] for key in record.get("results_rows", [])]
+        return [*record["results"], *(r for row in rows for r in row)]
 
     def _check_sync(
         self,

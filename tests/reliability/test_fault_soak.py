@@ -71,10 +71,9 @@ from airflow_provider_connectwise.integration.tickets import (
     open_ticket,
     sync_alert_tickets,
 )
-from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
 from airflow_provider_connectwise.sandbox.models import FactError
 from tests.helpers.faults import SOAK_MIX, FaultMix, RetryRecorder, peak
-from tests.integration.conftest import EXAMPLE_SETTINGS, run_dag, task_states, xcom
+from tests.integration.conftest import EXAMPLE_SETTINGS, run_dag, task_states
 
 pytestmark = pytest.mark.integration
 
@@ -337,7 +336,9 @@ def run_binding_dag(*, expect_failed: str | None) -> Any:
     expected to stay unbindable (then it must be the only pending device)."""
     run = run_dag("connectwise_device_binding")
     states = task_states(run)
-    record = xcom(run, "link_status", key=BINDING_XCOM_KEY)
+    from tests.integration.conftest import binding_record
+
+    record = binding_record(run, "link_status")
     assert record is not None, states
     left = [r for r in record["results"] if r["state"] == "failed"]
     if expect_failed is None:
