@@ -226,6 +226,7 @@ def test_classification_and_contacts_come_from_the_settings(bound, monkeypatch):
         "subject": "Printer",
         "text": "-",
         "request_id": "r-1",
+        "wait_until_closed": False,  # dag.test() would wait for a technician
     }
     run = run_dag("connectwise_self_service_ticket", conf=conf)
     assert run.state == "success"
