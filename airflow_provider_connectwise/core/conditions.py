@@ -136,17 +136,6 @@ class Field:
         return Condition(f"{self.path} {op} ({', '.join(rendered)})")
 
 
-def all_of(conditions: Iterable[Condition]) -> Condition:
-    """AND together one or more conditions."""
-    items = list(conditions)
-    if not items:
-        raise ValueError("all_of() needs at least one condition")
-    result = items[0]
-    for item in items[1:]:
-        result = result & item
-    return result
-
-
 def chunked_in(field: Field, values: Iterable[object], *, max_chars: int = 1500) -> list[Condition]:
     """Split ``field in (...)`` so each condition stays well under ConnectWise's ~2000-char URLs.
 

@@ -436,6 +436,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a key must be a plain name, not {type(key).__name__}", key_node.start_mark
+                )
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice", key_node.start_mark
@@ -457,6 +461,21 @@ def _parse_json(text: str, where: str) -> Any:
         raise _document_problem(f"{where}: {exc}") from None
 
 
+def _parse_yaml(text: str, where: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise _document_problem(f"{where} is not valid YAML: {exc}") from None
+
+
+def _is_text(source: str) -> bool:
+    """Whether a string is the document itself (JSON or YAML text) rather than a file's path."""
+    stripped = source.strip()
+    if stripped.startswith("{") or "\n" in stripped:
+        return True
+    return ":" in stripped and not stripped.lower().endswith((".json", ".yaml", ".yml"))
+
+
 def _read(source: str | os.PathLike[str]) -> Any:
     path = Path(source)
     try:
@@ -469,10 +488,7 @@ def _read(source: str | os.PathLike[str]) -> Any:
     if suffix == ".json":
         return _parse_json(text, f"settings file {str(path)!r}")
     if suffix in (".yaml", ".yml"):
-        try:
-            return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            raise _document_problem(f"settings file {str(path)!r} is not valid YAML: {exc}") from None
+        return _parse_yaml(text, f"settings file {str(path)!r}")
     raise _document_problem(f"settings file {str(path)!r}: expected a .json, .yaml or .yml file")
 
 
@@ -481,14 +497,17 @@ def load_settings(
 ) -> IntegrationSettings:
     """Load and check the settings document (its shape only; :func:`resolve_settings` does the rest).
 
-    :param source: the document as a dict, a JSON text (starting with ``{``), or the path of a
-        ``.json``, ``.yaml`` or ``.yml`` file; an :class:`IntegrationSettings` is returned as is.
+    :param source: the document as a dict, as JSON or YAML text (a string holding a line break or
+        a ``key: value``, unless it names a ``.json``/``.yaml``/``.yml`` file), or the path of such a
+        file; an :class:`IntegrationSettings` is returned as is.
     :raises SettingsError: every problem found (unknown keys, wrong types, bad rules...).
     """
     if isinstance(source, IntegrationSettings):
         return source
     if isinstance(source, str) and source.lstrip().startswith("{"):
         data: Any = _parse_json(source, "the settings text")
+    elif isinstance(source, str) and _is_text(source):
+        data = _parse_yaml(source, "the settings text")
     elif isinstance(source, (str, os.PathLike)):
         data = _read(source)
     else:

@@ -146,11 +146,6 @@ class AddigyHook(BaseHook):
         ids = [str(p) for p in policy_ids]
         return self._post_query("oa/policies/query", {"policies": ids} if ids else {}) or []
 
-    def list_facts(self) -> list[dict[str, Any]]:
-        """The fact catalogue: ``identifier``, ``name`` (display name), ``return_type``."""
-        data = self.client.request("GET", self._org("facts")).data
-        return data.get("items", data) if isinstance(data, dict) else (data or [])
-
     def iter_policy_devices(
         self, policy_id: str, fact_identifiers: Sequence[str], *, per_page: int = DEVICES_PER_PAGE
     ) -> Iterator[dict[str, Any]]:

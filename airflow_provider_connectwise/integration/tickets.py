@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from airflow_provider_connectwise.core.links import policy_allows
 from airflow_provider_connectwise.core.mapping import render_management_link
@@ -28,7 +28,6 @@ from airflow_provider_connectwise.core.tickets import (
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.notes import add_note, ticket_body
 
-BoardKind = Literal["monitoring", "self_service"]
 BOARD_KINDS = ("monitoring", "self_service")
 
 

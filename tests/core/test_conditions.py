@@ -7,7 +7,6 @@ import pytest
 from airflow_provider_connectwise.core.conditions import (
     Field,
     UnsafeConditionValue,
-    all_of,
     chunked_in,
     render_value,
 )
@@ -80,9 +79,7 @@ def test_operators_and_combination():
     )
     assert str(Field("board/id").in_([3, 2, 4])) == "board/id in (3, 2, 4)"
     assert str(Field("company/id").not_in([1, 2])) == "company/id not in (1, 2)"
-    assert (
-        str(all_of([Field("a").eq(1), Field("b").eq(2), Field("c").eq(3)])) == "(a = 1 AND b = 2) AND c = 3"
-    )
+    assert str(Field("a").eq(1) & Field("b").eq(2) & Field("c").eq(3)) == "(a = 1 AND b = 2) AND c = 3"
 
 
 @pytest.mark.parametrize("path", ["", "name;drop", "a//b", "a/", "1abc", 'name="x" OR 1', "a b"])

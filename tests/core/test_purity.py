@@ -6,7 +6,19 @@ import json
 import subprocess
 import sys
 
-MODULES = ["catalogue", "settings", "type_rules", "mapping", "planning", "apply", "binding"]
+MODULES = [
+    "catalogue",
+    "settings",
+    "type_rules",
+    "mapping",
+    "planning",
+    "apply",
+    "binding",
+    "site",
+    "conditions",
+    "tickets",
+    "links",
+]
 FORBIDDEN = {"airflow", "requests", "httpx", "urllib3", "aiohttp", "tenacity"}
 
 
