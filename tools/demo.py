@@ -21,7 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 HOME = ROOT / ".airflow" / "demo"
 ICONS = {"gray": "\u25cb gray", "blue": "\u25cf blue", "red": "\u25b2 red"}
-WRITES = (("POST", "/company/configurations"), ("PATCH", "/company/configurations/{id}"))
+WRITES = (
+    ("POST", "/company/configurations"),
+    ("POST", "/company/configurations/bulk"),
+    ("PATCH", "/company/configurations/{id}"),
+)
 
 
 def prepare_airflow_home() -> None:
@@ -90,6 +94,14 @@ def run_binding(log_path: Path):
             )
         ).first()
         record = XComModel.deserialize_value(row) if row is not None else None
+        if record is not None:  # its device results are kept in rows of their own
+            for key in record.get("results_rows") or []:
+                part = session.scalars(
+                    XComModel.get_many(
+                        run_id=run.run_id, key=key, dag_ids=run.dag_id, task_ids="link_status", map_indexes=-1
+                    )
+                ).first()
+                record["results"] += XComModel.deserialize_value(part) if part is not None else []
     return run, record
 
 
@@ -134,7 +146,12 @@ def main() -> int:
         print_warnings(record)
         print_link_status(record)
         first_writes = writes(sb)
-        print(f"\n   ConnectWise writes: {first_writes}")
+        print(f"\n   ConnectWise write requests: {first_writes} (new configurations are created in bulk)")
+        if run.state == "failed":
+            print(
+                "   The run failed once, on purpose: a device failed in a way no retry can cure. The next\n"
+                "   run in which it fails the same way succeeds, and the device stays red until it is fixed."
+            )
 
         print("\n== Run 2: the same DAG again (a re-sync with nothing changed)")
         sb.clear_stats()
