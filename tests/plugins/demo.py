@@ -91,13 +91,20 @@ def binding_record(dag_id: str, run_id: str) -> dict[str, Any] | None:
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    with create_session() as session:
+    def value(session: Any, key: str) -> Any:
         row = session.scalars(
             select(XComModel).where(
-                XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "connectwise_binding"
+                XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == key
             )
         ).first()
         return None if row is None else XComModel.deserialize_value(row)
+
+    with create_session() as session:
+        record = value(session, "connectwise_binding")
+        if record is not None:  # its device results are kept in rows of their own
+            for key in record.get("results_rows") or []:
+                record["results"] += value(session, key) or []
+        return record
 
 
 def make_demo(sb: Any) -> BindingDemo:
