@@ -44,7 +44,7 @@ browser: venv
 # The example DAGs under a real Airflow (scheduler, dag-processor, triggerer, API server; LocalExecutor,
 # SQLite, an isolated AIRFLOW_HOME) and the sandbox, driven through the REST API (about 5 minutes).
 scheduler-test: venv
-	$(BIN)/pytest -m scheduler tests/scheduler
+	$(BIN)/pytest -s -m scheduler tests/scheduler
 
 screenshot: venv
 	CONNECTWISE_SCREENSHOT=docs/images/connectwise-page.png $(BIN)/pytest -m browser tests/browser
