@@ -34,7 +34,7 @@ def _protocol_class() -> type:
     except ImportError:  # pragma: no cover - httptools missing
         from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
 
-    class TrackingProtocol(Base):  # type: ignore[misc, valid-type]
+    class TrackingProtocol(Base):
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             sock = transport.get_extra_info("socket")
