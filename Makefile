@@ -62,4 +62,4 @@ constraints: venv
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^airflow-provider-connectwise' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache
+	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache .mypy_cache
