@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Tests and the demo keep Airflow's metadata DB and logs inside the checkout.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
-.PHONY: venv test lint demo bench soak sandbox browser scheduler-test screenshot ui-demo clean constraints
+.PHONY: venv test lint typecheck demo bench soak sandbox browser scheduler-test screenshot ui-demo clean constraints
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# mypy reads its settings (files, check_untyped_defs) from pyproject.toml.
+typecheck: venv
+	$(BIN)/mypy
+
+test: lint typecheck
 	$(BIN)/pytest
 
 demo: venv
@@ -58,4 +62,4 @@ constraints: venv
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^airflow-provider-connectwise' > constraints.txt
 
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache
+	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache .mypy_cache

@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +166,8 @@ class ConnectWisePoolMixin:
 
         if cls.uses_connectwise and not _has_pool(kwargs):
             kwargs["pool"] = configured_pool()
-        return sdk_partial(cls, **kwargs)
+        # The mixin is only ever mixed into a BaseOperator subclass, which a mixin cannot declare.
+        return sdk_partial(cast("type[BaseOperator]", cls), **kwargs)
 
     def connectwise_requests_per_minute(self) -> float:
         """This task's requests a minute: its ``requests_per_minute``, else its share of the pool's."""

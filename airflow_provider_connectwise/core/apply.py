@@ -33,7 +33,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeGuard
 
 from airflow_provider_connectwise.core.planning import ACTIONS, DeviceAction
 from airflow_provider_connectwise.exceptions import ValidationError
@@ -229,6 +229,10 @@ def _apply_one(action: DeviceAction, writer: ConfigurationWriter) -> DeviceResul
     )
 
 
+def _is_bulk(writer: ConfigurationWriter) -> TypeGuard[BulkConfigurationWriter]:
+    return hasattr(writer, "create_configurations")
+
+
 def _apply_creates(
     actions: Sequence[DeviceAction], writer: BulkConfigurationWriter, concurrency: int
 ) -> list[DeviceResult]:
@@ -292,7 +296,7 @@ def apply_actions(
     writes = [position for position, action in enumerate(items) if action.is_write]
     if not writes:
         return [r for r in results if r is not None]
-    bulk = hasattr(writer, "create_configurations")
+    bulk = _is_bulk(writer)
     creates = [p for p in writes if bulk and items[p].action == "create"]
     singles = [p for p in writes if not (bulk and items[p].action == "create")]
     executor = ThreadPoolExecutor(max_workers=min(concurrency, len(writes)), thread_name_prefix="cw-apply")
@@ -300,8 +304,9 @@ def apply_actions(
         futures: dict[Future[Any], Any] = {
             executor.submit(_apply_one, items[position], writer): position for position in singles
         }
-        if creates:  # one job: the writer chunks and paces the creates itself
-            job = executor.submit(_apply_creates, [items[p] for p in creates], writer, concurrency)  # type: ignore[arg-type]
+        # creates is empty unless the writer is bulk; one job: the writer chunks and paces them itself
+        if creates and _is_bulk(writer):
+            job = executor.submit(_apply_creates, [items[p] for p in creates], writer, concurrency)
             futures[job] = tuple(creates)
         for future in as_completed(futures):
             # .result() re-raises a BaseException (KeyboardInterrupt, SystemExit) from a worker.

@@ -379,10 +379,10 @@ def render_dry_run(
     :param actions: the plan's device actions.
     :param policies: the policies synced.
     """
-    policies = [_policy(p) for p in policies]
-    counts = planned_counts(actions, policies)
+    linked = [_policy(p) for p in policies]
+    counts = planned_counts(actions, linked)
     lines = []
-    for policy in policies:
+    for policy in linked:
         name = printable(policy.name or policy.policy_id, 80)
         if policy.company_id is None:
             lines.append(f"policy {name}: DRY RUN, not linked to a company: nothing to do")

@@ -665,6 +665,7 @@ def _device_action(
     )
     link = mapped.fields["managementLink"]
     matches = _prefer(index.for_agentid(mapped.agentid), link, settings.active_status_id)
+    chosen: Mapping[str, Any] | None
     if matches:
         chosen = matches[0]
         if len(matches) > 1:

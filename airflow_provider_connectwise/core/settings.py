@@ -1123,7 +1123,8 @@ def referenced_companies(
     settings = load_settings(settings)
     identifiers: dict[str, None] = {}
     ids: dict[int, None] = {}
-    for link in [*settings.policy_links, *settings.default_contacts]:
+    links: list[PolicyLink | DefaultContact] = [*settings.policy_links, *settings.default_contacts]
+    for link in links:
         if isinstance(link.company, int):
             ids[link.company] = None
         else:

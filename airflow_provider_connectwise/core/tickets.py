@@ -92,8 +92,7 @@ def decide_ticket(
             f" ({len(open_tickets) - 1} more open with the same reference)" if len(open_tickets) > 1 else ""
         )
         return TicketDecision("existing", first, f"ticket #{first['id']} is already open{extra}")
-    recent = [(closed_at(t), t) for t in tickets]
-    recent = [(when, t) for when, t in recent if when is not None]
+    recent = [(when, t) for t in tickets if (when := closed_at(t)) is not None]
     if recent and reopen_window > dt.timedelta(0):
         when, last = max(recent, key=lambda pair: (pair[0], pair[1]["id"]))
         if now - when <= reopen_window:

@@ -288,7 +288,8 @@ def _item_errors(data: Any, size: int) -> dict[int, ConnectWiseError]:
 
 
 def _error_of(item: Mapping[str, Any]) -> ConnectWiseError:
-    error = item.get("error") if isinstance(item.get("error"), Mapping) else {}
+    raw_error = item.get("error")
+    error: Mapping[str, Any] = raw_error if isinstance(raw_error, Mapping) else {}
     status = item.get("statusCode")
     status = status if isinstance(status, int) and not isinstance(status, bool) else 400
     raw = error.get("errors")

@@ -398,12 +398,13 @@ def _fail_conflicts(
         return plan
     actions = []
     for action in plan.actions:
-        companies = conflicted.get(action.agentid or "")
+        agentid = action.agentid or ""
+        companies = conflicted.get(agentid)
         if companies and action.action != "deactivate":
             where = ", ".join(names.get(c) or str(c) for c in sorted(companies))
             error = (
                 f"device {action.device_name!r} (agent {action.agentid}) is in policies "
-                f"{', '.join(policies_of_agent[action.agentid])} linked to different companies ({where}); "
+                f"{', '.join(policies_of_agent[agentid])} linked to different companies ({where}); "
                 "link those policies to one company"
             )
             action = replace(action, action="fail", changes={}, error=error)

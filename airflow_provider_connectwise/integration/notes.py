@@ -72,7 +72,7 @@ def _contact_for(
 
 def _contacts(records: list[dict[str, Any]]) -> list[Contact]:
     """The contacts that can be read; a malformed record is skipped (it is not this ticket's)."""
-    out = []
+    out: list[Contact] = []
     for record in records:
         try:
             out += Catalogue.from_connectwise(contacts=[record]).contacts

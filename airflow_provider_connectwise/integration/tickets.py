@@ -167,6 +167,7 @@ def open_ticket(
 
     written: list[str] = []
     if decision is not None and decision.action == "existing":
+        assert decision.ticket is not None
         ticket_id = int(decision.ticket["id"])
         action, message = "existing", decision.reason
     elif decision is not None and decision.action == "reopen":

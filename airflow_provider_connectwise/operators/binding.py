@@ -234,7 +234,9 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
         self.devices = devices
         self.scope = scope
         self.batch_size = batch_size
-        self.dry_run = dry_run
+        # The templated parameter keeps its public name although it shadows BaseOperator.dry_run()
+        # (renaming it is another part of issue 16).
+        self.dry_run = dry_run  # type: ignore[method-assign,assignment]
         self.sweep_orphans = sweep_orphans
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
@@ -433,7 +435,9 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         self.devices = devices
         self.policies = policies
         self.complete_companies = complete_companies
-        self.dry_run = dry_run
+        # The templated parameter keeps its public name although it shadows BaseOperator.dry_run()
+        # (renaming it is another part of issue 16).
+        self.dry_run = dry_run  # type: ignore[method-assign,assignment]
         self.concurrency = concurrency
 
     def execute(self, context: Any) -> dict[str, Any]:

@@ -334,4 +334,7 @@ def _datetime(value: str | dt.datetime) -> dt.datetime:
         return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     import pendulum
 
-    return pendulum.parse(str(value))
+    parsed = pendulum.parse(str(value))
+    if not isinstance(parsed, dt.datetime):  # an ISO duration or interval parses, but is no time
+        raise TypeError(f"{value!r} is not a date and time")
+    return parsed

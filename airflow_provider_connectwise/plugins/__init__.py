@@ -20,7 +20,8 @@ from typing import Any
 try:
     from airflow.sdk.plugins_manager import AirflowPlugin
 except ImportError:  # pragma: no cover - Airflow without the task SDK's plugins manager
-    from airflow.plugins_manager import AirflowPlugin  # type: ignore[no-redef]
+    # The same class under Airflow's older path; mypy sees two distinct classes.
+    from airflow.plugins_manager import AirflowPlugin  # type: ignore[assignment]
 
 from airflow_provider_connectwise.plugins.asgi import LazyApp
 

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from airflow.api_fastapi.app import get_auth_manager
@@ -37,15 +38,18 @@ from airflow_provider_connectwise.plugins import records
 from airflow_provider_connectwise.plugins.config import sync_dag_id
 from airflow_provider_connectwise.plugins.model import BINDING_DAG_ID
 
+if TYPE_CHECKING:
+    from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
+
 #: How long a page's Retry Pending button stays valid.
 TOKEN_MAX_AGE_SECONDS = 12 * 3600
 _FORM_SALT = "airflow-provider-connectwise.retry-pending"
 
 
-def _may(user: BaseUser, method: str, dag_id: str, entity: DagAccessEntity) -> bool:
+def _may(user: BaseUser, method: ResourceMethod, dag_id: str, entity: DagAccessEntity) -> bool:
     details = DagDetails(id=dag_id, team_name=DagModel.get_team_name(dag_id))
     return get_auth_manager().is_authorized_dag(
-        method=method,  # type: ignore[arg-type]
+        method=method,
         access_entity=entity,
         details=details,
         user=user,

@@ -9,7 +9,7 @@ what is still pending.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
 from airflow.api_fastapi.core_api.datamodels.dag_run import TriggerDAGRunPostBody
@@ -54,8 +54,13 @@ def trigger_sync(
     :param request: the POST (a ``Referer`` marks the run as triggered from the UI).
     """
     body = TriggerDAGRunPostBody(logical_date=None, conf=conf, note=note)
-    run = trigger_dag_run(
-        dag_id=dag_id, body=body, dag_bag=dag_bag, user=user, session=session, request=request
+    # Airflow annotates the route with its response model, but it returns the DagRun row that
+    # FastAPI then serialises into that model.
+    run = cast(
+        DagRun,
+        trigger_dag_run(
+            dag_id=dag_id, body=body, dag_bag=dag_bag, user=user, session=session, request=request
+        ),
     )
     session.add(
         Log(

@@ -125,7 +125,7 @@ def _validator() -> Any:
             self._schema_validators: dict[str, Any] = {}
             self._param_lists: dict[str, list[tuple[str, str, bool, Any]]] = {}
             # (operation, name, location, raw values) -> (ok, value or error): values repeat a lot.
-            self._param_memo: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+            self._param_memo: dict[tuple[Any, ...], tuple[bool | None, Any]] = {}
 
         def _find_path(self, request: Any) -> Any:
             key = (request.method, request.path_pattern)
@@ -169,6 +169,23 @@ def _validator() -> Any:
             )
             return deserializer.deserialize(value)
 
+        def _parameter_outcome(
+            self, parameters: Any, param: Any, memo_key: tuple[Any, ...]
+        ) -> tuple[bool | None, Any]:
+            # (True, value), (None, None) when absent, or (False, the validation error).
+            outcome = self._param_memo.get(memo_key)
+            if outcome is None:
+                try:
+                    outcome = (True, self._get_parameter(parameters, param))
+                except MissingParameter:
+                    outcome = (None, None)
+                except ParameterValidationError as exc:
+                    outcome = (False, exc)
+                if len(self._param_memo) > 8192:
+                    self._param_memo.clear()
+                self._param_memo[memo_key] = outcome
+            return outcome
+
         def _get_parameters(self, parameters: Any, operation: Any, path: Any) -> Any:
             # Same result as openapi-core's, but only looks at parameters that are present or
             # required: absent optional ones cost nothing (a list operation declares nine).
@@ -185,25 +202,15 @@ def _validator() -> Any:
                         seen.add((name, location))
                         plist.append((name, location, (param / "required").read_bool(default=False), param))
                 self._param_lists[key] = plist
-            errors, validated = [], Parameters()
+            errors: list[ParameterValidationError] = []
+            validated = Parameters()
             for name, location, required, param in plist:
                 source = parameters[location]
                 if not required and name not in source:
                     continue
                 raw = tuple(source.getlist(name)) if hasattr(source, "getlist") else (source.get(name),)
                 memo_key = (key, name, location, raw)
-                outcome = self._param_memo.get(memo_key)
-                if outcome is None:
-                    try:
-                        outcome = (True, self._get_parameter(parameters, param))
-                    except MissingParameter:
-                        outcome = (None, None)
-                    except ParameterValidationError as exc:
-                        outcome = (False, exc)
-                    if len(self._param_memo) > 8192:
-                        self._param_memo.clear()
-                    self._param_memo[memo_key] = outcome
-                ok, value = outcome
+                ok, value = self._parameter_outcome(parameters, param, memo_key)
                 if ok is None:
                     continue
                 if ok is False:

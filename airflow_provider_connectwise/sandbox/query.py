@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from .conditions import FieldInfo, fold, parse_datetime
 from .exceptions import BadRequest
@@ -42,16 +42,25 @@ def _sort_value(info: FieldInfo, value: Any) -> Any:
     return (1, value)
 
 
+def _sort_key(info: FieldInfo) -> Callable[[Any], Any]:
+    """Return the sort key of one ``orderBy`` field (NULLs first).
+
+    :param info: the field to sort by.
+    """
+    getter = info.getter
+    return lambda record: _sort_value(info, getter(record))
+
+
 def sort_records(records: list[Any], keys: list[OrderKey]) -> list[Any]:
     """Stable multi-key sort; NULLs first ascending (SQL Server). ``records`` are in id order already."""
     out = list(records)
     for info, desc in reversed(keys):
-        getter = info.getter
-        out.sort(key=lambda r, g=getter, i=info: _sort_value(i, g(r)), reverse=desc)
+        out.sort(key=_sort_key(info), reverse=desc)
     return out
 
 
-FieldTree = dict[str, "FieldTree | bool"]
+# A selected field maps to True, a partly selected object to the tree of its selected fields.
+FieldTree = dict[str, "FieldTree | Literal[True]"]
 
 
 def parse_fields(text: str) -> FieldTree:
@@ -72,7 +81,7 @@ def parse_fields(text: str) -> FieldTree:
                     break  # the whole object is already selected
                 if child is None:
                     child = node[key] = {}
-                node = child  # type: ignore[assignment]
+                node = child
     return tree
 
 

@@ -251,7 +251,7 @@ def seed_catalogue(state: SandboxState, info: SeedInfo) -> SeedInfo:
 
 
 #: Ticket types, subtypes and items per board (the last of each list is inactive).
-CLASSIFICATION = {
+CLASSIFICATION: dict[str, dict[str, tuple[str, ...]]] = {
     "Monitoring": {
         "board_types": ("Alert", "Maintenance", "Retired Type"),
         "board_subtypes": ("Hardware", "Software", "Retired Subtype"),
@@ -282,7 +282,7 @@ def seed_classification(state: SandboxState, info: SeedInfo) -> None:
 
 def seed_contacts(state: SandboxState, info: SeedInfo) -> None:
     """Contacts of AcmeCorp and Globex, with e-mail addresses (one contact has two, one none)."""
-    people = (
+    people: tuple[tuple[str, str, str, str, list[str]], ...] = (
         ("ann", "AcmeCorp", "Ann", "Archer", ["ann@acme.example"]),
         ("ben", "AcmeCorp", "Ben", "Baker", ["ben.baker@acme.example", "Ben@Home.example"]),
         ("desk", "AcmeCorp", "Service", "Desk", ["it@acme.example"]),
@@ -421,7 +421,7 @@ def seed_demo(state: SandboxState) -> SeedInfo:
         return aid
 
     # Policy 1: Acme (20 devices, several messy).
-    acme_devices = [
+    acme_devices: list[dict[str, Any]] = [
         dict(label="historical-1"),
         dict(label="historical-2"),
         dict(label="ours-inactive"),
@@ -458,7 +458,7 @@ def seed_demo(state: SandboxState) -> SeedInfo:
         device(p_acme, i + 1, "ACME", **spec)
 
     # Policy 2: Globex (18 devices, and one without an agent id).
-    globex_devices = [
+    globex_devices: list[dict[str, Any]] = [
         dict(label="unicode-name-2", device_name="山田のMacBook Air"),
         dict(label="ram-mb", total_memory_gb=15.99),
         dict(label="cpu-mhz", processor_speed_ghz=2300),  # an agent reporting MHz

@@ -32,9 +32,10 @@ def _protocol_class() -> type:
     try:
         from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as Base
     except ImportError:  # pragma: no cover - httptools missing
+        # Either class serves as the base; mypy sees two unrelated protocol classes.
         from uvicorn.protocols.http.h11_impl import H11Protocol as Base  # type: ignore[assignment]
 
-    class TrackingProtocol(Base):  # type: ignore[misc, valid-type]
+    class TrackingProtocol(Base):
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
             sock = transport.get_extra_info("socket")

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -23,11 +23,15 @@ from .server import Sandbox
 
 
 def sandbox_fixture(
-    seed: str = "demo", *, scope: str = "function", name: str | None = None, **kwargs: Any
+    seed: str = "demo",
+    *,
+    scope: Literal["session", "package", "module", "class", "function"] = "function",
+    name: str | None = None,
+    **kwargs: Any,
 ) -> Any:
     """A fixture yielding a started ``Sandbox(seed=seed, **kwargs)`` (stopped afterwards)."""
 
-    @pytest.fixture(scope=scope, name=name)  # type: ignore[call-overload]
+    @pytest.fixture(scope=scope, name=name)
     def _sandbox() -> Iterator[Sandbox]:
         with Sandbox(seed=seed, **kwargs) as sb:
             yield sb

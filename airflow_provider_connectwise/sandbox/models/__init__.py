@@ -65,11 +65,16 @@ class SandboxState:
 
     @classmethod
     def seeded(
-        cls, seed: str = "demo", credentials: Credentials | None = None, **kwargs: object
+        cls,
+        seed: str = "demo",
+        credentials: Credentials | None = None,
+        *,
+        nested_patch: str = "refuse",
+        clock: Callable[[], datetime] = utc_now,
     ) -> SandboxState:
         """A new state filled by ``seeds.apply_seed`` (``"demo"``, ``"empty"``, ``"bench:N"``)."""
         from ..seeds import apply_seed
 
-        state = cls(credentials, **kwargs)  # type: ignore[arg-type]
+        state = cls(credentials, nested_patch=nested_patch, clock=clock)
         apply_seed(state, seed)
         return state

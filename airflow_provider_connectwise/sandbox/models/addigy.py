@@ -125,7 +125,7 @@ class AddigyBackend:
         ):
             raise AddigyError("policies must be an array of policy ids")
         with self.lock:
-            policies = self.policies.values()
+            policies: Iterable[dict[str, Any]] = self.policies.values()
             if wanted:
                 keep = set(wanted)
                 policies = [p for p in policies if p["policyId"] in keep]
@@ -378,7 +378,7 @@ class AddigyBackend:
             if aid in self.devices:
                 raise ValueError(f"device {aid} already exists")
             stamp = audit_date or self.now()
-            device = {
+            device: Record = {
                 "agentid": aid,
                 "orgid": self.org_id,
                 "policy_id": policy_id,

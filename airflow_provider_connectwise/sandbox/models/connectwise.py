@@ -31,6 +31,9 @@ from .resources import RefSpec, Resource
 from .sites import SITES
 
 Record = dict[str, Any]
+# Named here because ConnectWiseBackend.list shadows the builtin inside the class body.
+Records = list[Record]
+FieldErrors = list[dict[str, str]]
 
 _INFO_ALIASES = {
     "lastupdated": ("lastUpdated", "datetime"),
@@ -116,8 +119,9 @@ class Collection:
         del self._ids[bisect.bisect_left(self._ids, rid)]
         self.backend.bump()
 
-    def get(self, rid: int) -> Record | None:
-        return self.records.get(rid)
+    def get(self, rid: int | None) -> Record | None:
+        # Callers pass references read from records, which may be missing (None).
+        return self.records.get(rid) if rid is not None else None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -193,7 +197,11 @@ class Collection:
         return ordered if after is None else ordered[bisect.bisect_right(ordered, after) :]
 
     def matching(
-        self, conditions: str | None, *, parent: tuple[str, int] | None = None, after: int | None = None
+        self,
+        conditions: str | None,
+        *,
+        parent: tuple[str, int | None] | None = None,
+        after: int | None = None,
     ) -> Iterator[Record]:
         """Records matching ``conditions`` (and the parent scope) in ascending id order."""
         compiled = self.compile(conditions) if conditions else None
@@ -369,7 +377,7 @@ class ConnectWiseBackend:
             return get_id
         target_attr = dict(rspec.attrs).get(attr)
         if rspec.target is not None and target_attr is not None:
-            target = self.collections[rspec.target].records
+            target = self.collections[rspec.target]
 
             def get_target_attr(rec: Record) -> Any:
                 ref = rec.get(name)
@@ -496,7 +504,7 @@ class ConnectWiseBackend:
     # ------------------------------------------------------------ input -> record
 
     def _parse_ref(
-        self, resource: Resource, name: str, value: Any, errors: list[dict[str, str]]
+        self, resource: Resource, name: str, value: Any, errors: FieldErrors
     ) -> dict[str, Any] | None:
         rspec = resource.refs.get(name, RefSpec(None))
         if value is None:
@@ -549,7 +557,7 @@ class ConnectWiseBackend:
         return {"id": rid}
 
     def _parse_value(
-        self, resource: Resource, name: str, prop: Mapping[str, Any], value: Any, errors: list[dict[str, str]]
+        self, resource: Resource, name: str, prop: Mapping[str, Any], value: Any, errors: FieldErrors
     ) -> tuple[bool, Any]:
         """Type-check one scalar/array value against its OpenAPI property; ``(ok, normalised value)``."""
         if value is None:
@@ -594,7 +602,7 @@ class ConnectWiseBackend:
         return True, copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
     def _apply_input(
-        self, resource: Resource, record: Record, body: Mapping[str, Any], errors: list[dict[str, str]]
+        self, resource: Resource, record: Record, body: Mapping[str, Any], errors: FieldErrors
     ) -> set[str]:
         """Copy the writable fields of ``body`` into ``record``; returns the names of references set."""
         props = spec.properties(resource.schema)
@@ -614,7 +622,7 @@ class ConnectWiseBackend:
                 record[name] = normalised
         return changed_refs
 
-    def _check_common(self, resource: Resource, record: Record, errors: list[dict[str, str]]) -> None:
+    def _check_common(self, resource: Resource, record: Record, errors: FieldErrors) -> None:
         for name in spec.required(resource.schema):
             value = record.get(name)
             missing = value is None or (isinstance(value, str) and not value.strip())
@@ -637,7 +645,7 @@ class ConnectWiseBackend:
                 )
 
     def _check_active_refs(
-        self, resource: Resource, record: Record, changed: Iterable[str], errors: list[dict[str, str]]
+        self, resource: Resource, record: Record, changed: Iterable[str], errors: FieldErrors
     ) -> None:
         """Inactive/deleted targets cannot be newly referenced."""
         for name in changed:
@@ -683,7 +691,7 @@ class ConnectWiseBackend:
     # ------------------------------------------------------------ configurations
 
     def _finish_configuration(
-        self, record: Record, changed: set[str], errors: list[dict[str, str]], *, creating: bool
+        self, record: Record, changed: set[str], errors: FieldErrors, *, creating: bool
     ) -> None:
         label = R.CONFIGURATIONS.label
         if record.get("status") is None and creating:
@@ -730,7 +738,7 @@ class ConnectWiseBackend:
         if not isinstance(body, Mapping):
             raise BadRequest("The request body must be a JSON object.")
         with self.lock:
-            errors: list[dict[str, str]] = []
+            errors: FieldErrors = []
             record: Record = {"id": None}
             changed = self._apply_input(R.CONFIGURATIONS, record, body, errors)
             changed |= {k for k in ("type", "company", "status") if record.get(k)}
@@ -761,7 +769,7 @@ class ConnectWiseBackend:
         record: Record,
         previous: Record | None,
         changed: set[str],
-        errors: list[dict[str, str]],
+        errors: FieldErrors,
         actor: str,
     ) -> None:
         label = R.TICKETS.label
@@ -827,7 +835,7 @@ class ConnectWiseBackend:
         if not isinstance(body, Mapping):
             raise BadRequest("The request body must be a JSON object.")
         with self.lock:
-            errors: list[dict[str, str]] = []
+            errors: FieldErrors = []
             record: Record = {"id": None}
             changed = self._apply_input(R.TICKETS, record, body, errors)
             post_only = {k: body[k] for k in R.TICKET_POST_ONLY if isinstance(body.get(k), str)}
@@ -867,7 +875,7 @@ class ConnectWiseBackend:
                 raise BadRequest("The request body must be a non-empty JSON Patch array.")
             props = spec.properties(resource.schema)
             record = copy.deepcopy(current)
-            errors: list[dict[str, str]] = []
+            errors: FieldErrors = []
             changed: set[str] = set()
             for i, op in enumerate(operations):
                 if not isinstance(op, dict):
@@ -1014,7 +1022,7 @@ class ConnectWiseBackend:
         out["_info"] = {"configuration_href": f"{self.href_base}/company/configurations/{config['id']}"}
         return out
 
-    def list_ticket_configurations(self, ticket_id: int, page: PageRequest) -> tuple[list[Record], Page]:
+    def list_ticket_configurations(self, ticket_id: int, page: PageRequest) -> tuple[Records, Page]:
         with self.lock:
             self.get("tickets", ticket_id)
             configs = [self.configurations.get(c) for c in self.ticket_configurations.get(ticket_id, [])]
@@ -1087,7 +1095,7 @@ class ConnectWiseBackend:
 
     # ------------------------------------------------------------ look-ups for tests
 
-    def find(self, key: str, **attrs: Any) -> list[Record]:
+    def find(self, key: str, **attrs: Any) -> Records:
         """Rendered records whose attributes equal ``attrs`` (strings compared case-insensitively;
         ``company="AcmeCorp"`` matches a reference by identifier/name, ``company=250`` by id)."""
         with self.lock:
@@ -1126,7 +1134,7 @@ class ConnectWiseBackend:
     def ticket(self, rid: int) -> Record:
         return self.get_rendered("tickets", rid)
 
-    def configurations_of(self, company: str | int) -> list[Record]:
+    def configurations_of(self, company: str | int) -> Records:
         return self.find("configurations", company=company)
 
 

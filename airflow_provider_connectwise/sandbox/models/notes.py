@@ -152,12 +152,12 @@ def patch_note(
         materialise_initial(backend, ticket_id)
         backend.get(TICKET_NOTES.key, note_id, parent_id=ticket_id)
         rendered = backend._patch(TICKET_NOTES, note_id, operations, actor)
-        record = backend.col(TICKET_NOTES.key).get(note_id)
+        record = backend.col(TICKET_NOTES.key).records[note_id]
         errors: list[dict[str, str]] = []
         _check(record, errors)
         if errors:
             raise InvalidObject(TICKET_NOTES.label, errors)
-        mirror = dict(backend.col(ALL_NOTES.key).get(note_id))
+        mirror = dict(backend.col(ALL_NOTES.key).records[note_id])
         mirror.update({k: record.get(k) for k in _MIRRORED})
         backend.col(ALL_NOTES.key).put(mirror)
         return rendered
