@@ -120,22 +120,15 @@ def list_policy_links(
 def _link_of(
     policy_id: str, mdm_company: Any, settings: ResolvedSettings, links: Mapping[str, StoredLink]
 ) -> dict[str, Any]:
-    explicit = settings.explicit_link(policy_id)
-    if explicit is not None:
-        return {
-            "company_id": explicit.company_id,
-            "site_id": explicit.site_id,
-            "mode": explicit.mode,
-            "link_source": "settings",
-        }
-    stored = links.get(policy_id)
-    if stored is not None:
-        return {
-            "company_id": stored.company_id,
-            "site_id": stored.site_id,
-            "mode": stored.mode,
-            "link_source": "airflow",
-        }
+    # the settings' own link wins, then the one saved in Airflow; both carry company, site and mode
+    for source, link in (("settings", settings.explicit_link(policy_id)), ("airflow", links.get(policy_id))):
+        if link is not None:
+            return {
+                "company_id": link.company_id,
+                "site_id": link.site_id,
+                "mode": link.mode,
+                "link_source": source,
+            }
     company_id = settings.company_for_policy(policy_id, mdm_company)
     return {
         "company_id": company_id,
