@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 import os
 import resource
+import sqlite3
 import threading
 import time
 import tracemalloc
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
@@ -35,32 +36,42 @@ import requests
 
 
 class XComStore:
-    """XCom rows as Airflow's table holds them: JSON text, one row per task, key and map index.
+    """XCom rows as Airflow's table holds them: JSON text in a database, one row per task, key and
+    map index.
 
-    Keeping text (not the parsed values) is what the metadata database does, and it lets the bench
-    measure every row's size: ``largest`` holds the biggest row each task pushed.
+    The rows live in a SQLite file (as in the metadata database), not in this process: a task's
+    memory then holds what it pulls, as under Airflow, and the bench can measure every row's size:
+    ``largest`` holds the biggest row each task pushed.
     """
 
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], dict[int, str]] = defaultdict(dict)
+    def __init__(self, path: str = ":memory:") -> None:
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS xcom (task_id TEXT, key TEXT, map_index INT, value TEXT, "
+            "PRIMARY KEY (task_id, key, map_index))"
+        )
         self.largest: dict[str, tuple[int, str]] = {}
         self.lock = threading.Lock()
 
     def push(self, task_id: str, key: str, value: Any, map_index: int = -1) -> Any:
         text = json.dumps(value)
         with self.lock:
-            self.rows[(task_id, key)][map_index] = text
+            self.db.execute("REPLACE INTO xcom VALUES (?, ?, ?, ?)", (task_id, key, map_index, text))
             if len(text) > self.largest.get(task_id, (0, ""))[0]:
                 self.largest[task_id] = (len(text), key)
         return json.loads(text)  # what a task downstream gets back
 
     def pull(self, task_id: str, key: str, map_indexes: Any = None) -> Any:
-        rows = self.rows.get((task_id, key))
-        if not rows:
-            return None
-        if isinstance(map_indexes, int):  # -1: the unmapped task's row; n: that map index's
-            return json.loads(rows[map_indexes]) if map_indexes in rows else None
-        return [json.loads(rows[i]) for i in sorted(rows)]  # a mapped task's XCom: one value per map index
+        query = "SELECT map_index, value FROM xcom WHERE task_id = ? AND key = ?"
+        with self.lock:
+            if isinstance(map_indexes, int):  # -1: the unmapped task's row; n: that map index's
+                row = self.db.execute(query + " AND map_index = ?", (task_id, key, map_indexes)).fetchone()
+                return json.loads(row[1]) if row else None
+            rows = self.db.execute(query + " ORDER BY map_index", (task_id, key)).fetchall()
+        # a mapped task's XCom: one value per map index
+        return [json.loads(text) for _, text in rows] if rows else None
 
 
 class TaskInstance:
@@ -127,7 +138,10 @@ def run_dag(
     )
     from airflow_provider_connectwise.operators.settings import ConnectWiseValidateSettingsOperator
 
-    store = XComStore()
+    xcom_file = os.path.splitext(task_log)[0] + ".xcom.sqlite"
+    if os.path.exists(xcom_file):
+        os.remove(xcom_file)
+    store = XComStore(xcom_file)  # on disk, as the metadata database: not in this process's memory
     lock = threading.Lock()
     session = requests.Session()
     phases: list[dict[str, Any]] = []

@@ -49,5 +49,5 @@ with DAG(
         settings=validate.output,
         policy="{{ params.policy }}",
         company="{{ params.company }}",
-        dry_run="{{ params.dry_run }}",
+        plan_only="{{ params.dry_run }}",
     )

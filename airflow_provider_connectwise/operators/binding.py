@@ -8,10 +8,13 @@ small fleets, devices from another MDM). Task retries are the seed's "Retry Pend
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from functools import cached_property
 from typing import Any
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
@@ -25,12 +28,14 @@ from airflow_provider_connectwise.core.binding import (
     render_dry_run,
     retryable,
 )
-from airflow_provider_connectwise.core.planning import DeviceAction, Scope, render_plan
+from airflow_provider_connectwise.core.planning import Batch, DeviceAction, Scope, render_plan
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.binding import (
     DEFAULT_BATCH_SIZE,
+    DeviceSource,
+    PlanSummary,
     PolicyChoiceError,
     apply_batch,
     bind_all,
@@ -38,7 +43,7 @@ from airflow_provider_connectwise.integration.binding import (
     binds_inventory,
     fetch_policy_devices,
     list_policy_links,
-    plan_binding,
+    plan_binding_groups,
     policies_and_devices,
 )
 from airflow_provider_connectwise.integration.link_store import (
@@ -188,7 +193,11 @@ class AddigyFetchDevicesOperator(_BindingOperator):
         map_index = getattr(ti, "map_index", -1)
         rows = (devices[start : start + DEVICES_PER_ROW] for start in range(0, len(devices), DEVICES_PER_ROW))
         return [
-            {**_push(ti, self.task_id, DEVICES_XCOM_KEY.format(n), row), "map_index": map_index}
+            {
+                **_push(ti, self.task_id, DEVICES_XCOM_KEY.format(n), row),
+                "map_index": map_index,
+                "policy_id": str(policy["policy_id"]),
+            }
             for n, row in enumerate(rows)
         ]
 
@@ -200,7 +209,7 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
     returns small references to them: the apply task maps over the references (so a no-op
     re-sync maps nothing) and pulls its batch; no XCom row holds the whole plan. The plan's
     summary goes to XCom ``plan`` (its results that need no write in rows of 2,000). With
-    ``dry_run`` it logs the plan and returns no batch.
+    ``plan_only`` it logs the plan and returns no batch.
 
     :param settings: the validated settings.
     :param policies: the linked policies ``ConnectWiseListPolicyLinksOperator`` returns (templated).
@@ -208,12 +217,12 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
     :param scope: the companies whose complete device set the run holds (``ConnectWiseListPolicyLinksOperator``'s
         XCom ``scope``, templated); without it nothing is deactivated.
     :param batch_size: devices per mapped apply task.
-    :param dry_run: plan only.
+    :param plan_only: plan only, write nothing (``dry_run=`` is its deprecated name).
     :param sweep_orphans: with a scope of every policy, also deactivate our configurations in
         companies no longer linked.
     """
 
-    template_fields: Sequence[str] = ("settings", "policies", "devices", "scope", "dry_run")
+    template_fields: Sequence[str] = ("settings", "policies", "devices", "scope", "plan_only")
 
     def __init__(
         self,
@@ -222,7 +231,8 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
         devices: Any,
         scope: Any = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        dry_run: bool | str = False,
+        plan_only: bool | str = False,
+        dry_run: bool | str | None = None,
         sweep_orphans: bool = True,
         **kwargs: Any,
     ) -> None:
@@ -234,50 +244,79 @@ class ConnectWisePlanBindingOperator(_BindingOperator):
         self.devices = devices
         self.scope = scope
         self.batch_size = batch_size
-        # The templated parameter keeps its public name although it shadows BaseOperator.dry_run()
-        # (renaming it is another part of issue 16).
-        self.dry_run = dry_run  # type: ignore[method-assign,assignment]
+        self.plan_only = _plan_only(type(self).__name__, plan_only, dry_run)
         self.sweep_orphans = sweep_orphans
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
+        ti = context["ti"]
         policies = [dict(p) for p in _list(self.policies)]
-        plan = plan_binding(
+        dry_run = _truthy(self.plan_only)
+        summary = PlanSummary(policies)
+        pushed = _Rows(ti, self.task_id)
+        batches: list[dict[str, Any]] = []
+        # one group of companies in memory at a time: each part is logged and pushed, then dropped
+        for part in plan_binding_groups(
             self.connectwise,
             self.resolved_settings(),
             policies,
-            _devices(context["ti"], self.devices),
+            _device_source(ti, self.devices),
             scope=Scope.from_dict(_mapping(self.scope) if self.scope else None),
             batch_size=self.batch_size,
             sweep_orphans=self.sweep_orphans,
-        )
-        for company_plan in plan.plans:
-            self.log.info(
-                "plan for %s:\n%s",
-                company_plan.company_name or company_plan.company_id,
-                render_plan(company_plan),
-            )
-        dry_run = _truthy(self.dry_run)
-        summary = {**plan.summary(), "dry_run": dry_run}
+        ):
+            for company_plan in part.plans:
+                self.log.info(
+                    "plan for %s:\n%s",
+                    company_plan.company_name or company_plan.company_id,
+                    render_plan(company_plan),
+                )
+            summary.add(part)
+            pushed.results([r.to_dict() for r in part.results_without_write()])
+            if not dry_run:
+                batches += [pushed.batch(b) for b in part.batches]
+        record = {**summary.to_dict(), "dry_run": dry_run, "results_without_write_refs": pushed.flush()}
         self.log.info(
-            "%s: %s; %d batches", "DRY RUN" if dry_run else "plan", summary["counts"], len(plan.batches)
+            "%s: %s; %d batches",
+            "DRY RUN" if dry_run else "plan",
+            record["counts"],
+            len(record["batch_labels"]),
         )
-        ti = context["ti"]
-        done = summary.pop("results_without_write")
-        summary["results_without_write_refs"] = [
-            _push(ti, self.task_id, DONE_XCOM_KEY.format(n), done[start : start + DONE_PER_ROW])
-            for n, start in enumerate(range(0, len(done), DONE_PER_ROW))
-        ]
-        ti.xcom_push(key="plan", value=summary)
-        if dry_run:
-            return []
-        return [
-            {
-                **_push(ti, self.task_id, BATCH_XCOM_KEY.format(n), b.to_dict()),
-                "label": b.label,
-                "size": len(b.actions),
-            }
-            for n, b in enumerate(plan.batches)
-        ]
+        ti.xcom_push(key="plan", value=record)
+        return batches
+
+
+class _Rows:
+    """The plan task's XCom rows: batches one a row, results that need no write in rows of 2,000."""
+
+    def __init__(self, ti: Any, task_id: str) -> None:
+        self.ti, self.task_id = ti, task_id
+        self.done: list[dict[str, Any]] = []
+        self._held: list[dict[str, Any]] = []
+        self._batches = 0
+
+    def results(self, results: list[dict[str, Any]]) -> None:
+        self._held += results
+        while len(self._held) >= DONE_PER_ROW:
+            self._push_done(DONE_PER_ROW)
+
+    def flush(self) -> list[dict[str, Any]]:
+        """Push what is held; return the references of every row of results."""
+        if self._held:
+            self._push_done(len(self._held))
+        return self.done
+
+    def _push_done(self, size: int) -> None:
+        row, self._held = self._held[:size], self._held[size:]
+        self.done.append(_push(self.ti, self.task_id, DONE_XCOM_KEY.format(len(self.done)), row))
+
+    def batch(self, batch: Batch) -> dict[str, Any]:
+        key = BATCH_XCOM_KEY.format(self._batches)
+        self._batches += 1
+        return {
+            **_push(self.ti, self.task_id, key, batch.to_dict()),
+            "label": batch.label,
+            "size": len(batch.actions),
+        }
 
 
 class ConnectWiseApplyBindingOperator(_BindingOperator):
@@ -403,7 +442,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
     :param complete_companies: with ``devices``: they are every device of every policy linked to
         those companies, so configurations of the companies' other devices are deactivated.
         Default ``False``: devices from elsewhere are created and updated, nothing is deactivated.
-    :param dry_run: plan and log, write nothing (templated).
+    :param plan_only: plan and log, write nothing (templated; ``dry_run=`` is its deprecated name).
     :param concurrency: simultaneous writes.
     """
 
@@ -414,7 +453,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         "devices",
         "policies",
         "complete_companies",
-        "dry_run",
+        "plan_only",
     )
 
     def __init__(
@@ -425,7 +464,8 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         devices: Any = None,
         policies: Any = None,
         complete_companies: bool | str = False,
-        dry_run: bool | str = False,
+        plan_only: bool | str = False,
+        dry_run: bool | str | None = None,
         concurrency: int = 8,
         **kwargs: Any,
     ) -> None:
@@ -435,9 +475,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
         self.devices = devices
         self.policies = policies
         self.complete_companies = complete_companies
-        # The templated parameter keeps its public name although it shadows BaseOperator.dry_run()
-        # (renaming it is another part of issue 16).
-        self.dry_run = dry_run  # type: ignore[method-assign,assignment]
+        self.plan_only = _plan_only(type(self).__name__, plan_only, dry_run)
         self.concurrency = concurrency
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -458,7 +496,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
                 raise AirflowFailException(str(exc)) from None
             # One policy: every policy linked to its company was read, so that company is whole.
             scope = Scope(companies=_linked_companies(policies)) if self.policy else Scope(all_policies=True)
-        dry_run = _truthy(self.dry_run)
+        dry_run = _truthy(self.plan_only)
         plan, results = bind_all(
             self.connectwise,
             settings,
@@ -498,7 +536,7 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
             )
         except LinkChoiceError as exc:
             raise AirflowFailException(str(exc)) from None
-        if _truthy(self.dry_run):
+        if _truthy(self.plan_only):
             self.log.info(
                 "DRY RUN: would link policy %s to company %s in Variable %s (not saved)",
                 link.policy_id,
@@ -515,6 +553,19 @@ class ConnectWiseSyncDevicesOperator(_BindingOperator):
             VARIABLE_KEY,
         )
         return link.policy_id, None  # the stored link now applies
+
+
+def _plan_only(operator: str, plan_only: bool | str, dry_run: bool | str | None) -> bool | str:
+    """``plan_only``, or the deprecated ``dry_run`` (an attribute of that name hid
+    ``BaseOperator.dry_run()``, which ``airflow tasks test`` and others call)."""
+    if dry_run is None:
+        return plan_only
+    warnings.warn(
+        f"{operator}(dry_run=...) is deprecated: use plan_only=... (the same, templated)",
+        AirflowProviderDeprecationWarning,
+        stacklevel=4,
+    )
+    return dry_run
 
 
 def _linked_companies(policies: Iterable[Mapping[str, Any]]) -> frozenset[int]:
@@ -673,15 +724,28 @@ def _list(value: Any) -> list[Any]:
     return list(value)
 
 
-def _devices(ti: Any, value: Any) -> list[dict[str, Any]]:
-    """Device records from the fetch tasks' references (or given directly, flat or per policy)."""
-    devices: list[dict[str, Any]] = []
-    for item in _flatten(value):
-        if "key" in item and "task_id" in item and "agentid" not in item:
-            devices.extend(dict(d) for d in _pulled(ti, item))
-        else:
-            devices.append(item)
-    return devices
+def _is_reference(item: Mapping[str, Any]) -> bool:
+    return "key" in item and "task_id" in item and "agentid" not in item
+
+
+def _device_source(ti: Any, value: Any) -> DeviceSource:
+    """Device records behind the fetch tasks' references (or given directly, flat or per policy),
+    pulled row by row each time they are asked for: the plan task never holds the whole fleet.
+
+    A reference names its policy, so a group of companies pulls only its policies' rows (one
+    without ``policy_id``, from a run before that, is pulled for every group and filtered)."""
+    items = _flatten(value)
+    references = [item for item in items if _is_reference(item)]
+    given = [item for item in items if not _is_reference(item)]
+
+    def of(policy_ids: AbstractSet[str] | None) -> Iterator[Mapping[str, Any]]:
+        for reference in references:
+            named = reference.get("policy_id")
+            if policy_ids is None or named is None or str(named) in policy_ids:
+                yield from _pulled(ti, reference)
+        yield from given
+
+    return of
 
 
 def _flatten(value: Any) -> list[dict[str, Any]]:

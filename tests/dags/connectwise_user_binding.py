@@ -16,4 +16,4 @@ with DAG(
     tags=["connectwise", "test"],
 ) as dag:
     validate = ConnectWiseValidateSettingsOperator(task_id="check", settings_variable="connectwise_settings")
-    ConnectWiseSyncDevicesOperator(task_id="bind_everything", settings=validate.output, dry_run=True)
+    ConnectWiseSyncDevicesOperator(task_id="bind_everything", settings=validate.output, plan_only=True)

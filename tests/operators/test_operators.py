@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from airflow.exceptions import AirflowProviderDeprecationWarning
 
 from airflow_provider_connectwise.operators.binding import (
     ConnectWiseApplyBindingOperator,
+    ConnectWisePlanBindingOperator,
     ConnectWiseSyncDevicesOperator,
 )
 from airflow_provider_connectwise.operators.settings import ConnectWiseValidateSettingsOperator
@@ -47,7 +49,9 @@ def test_templated_fields():
         ConnectWiseCreateTicketOperator.template_fields
     )
     assert {"ticket_id", "external_ref"} <= set(ConnectWiseCloseTicketOperator.template_fields)
-    assert {"policy", "company", "dry_run", "devices"} <= set(ConnectWiseSyncDevicesOperator.template_fields)
+    assert {"policy", "company", "plan_only", "devices"} <= set(
+        ConnectWiseSyncDevicesOperator.template_fields
+    )
     assert "batch" in ConnectWiseApplyBindingOperator.template_fields
 
 
@@ -60,3 +64,14 @@ def test_hooks_are_built_lazily_no_io_at_construction(monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_CONNECTWISE_DEFAULT", raising=False)
     op = ConnectWiseCreateTicketOperator(task_id="t", settings={}, summary="x")
     assert "hook" not in op.__dict__  # the connection is read when the task runs, not at parse time
+
+
+@pytest.mark.parametrize("operator", [ConnectWiseSyncDevicesOperator, ConnectWisePlanBindingOperator])
+def test_plan_only_no_longer_hides_base_operator_dry_run(operator, caplog):
+    kwargs = {"policies": [], "devices": []} if operator is ConnectWisePlanBindingOperator else {}
+    task = operator(task_id="t", settings={}, plan_only="{{ params.dry_run }}", **kwargs)
+    assert task.plan_only == "{{ params.dry_run }}"
+    task.dry_run()  # BaseOperator's: renders nothing, logs the templates (it was shadowed by a bool)
+    with pytest.warns(AirflowProviderDeprecationWarning, match="use plan_only"):
+        old = operator(task_id="u", settings={}, dry_run=True, **kwargs)
+    assert old.plan_only is True and callable(old.dry_run)
