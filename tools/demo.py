@@ -78,7 +78,7 @@ def run_binding(log_path: Path):
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
-    from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
+    from airflow_provider_connectwise.xcom import BINDING_XCOM_KEY
 
     with airflow_output_to(log_path):
         dag = DagBag(dag_folder=str(ROOT / "dags")).get_dag("connectwise_device_binding")

@@ -19,8 +19,8 @@ from airflow.models.xcom import XComModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
 from airflow_provider_connectwise.plugins.model import MAX_RECORDS, SYNC_DAG_ID, BindingRecord, RunRef
+from airflow_provider_connectwise.xcom import BINDING_XCOM_KEY
 
 _ACTIVE_STATES = ("queued", "running")
 

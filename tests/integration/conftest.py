@@ -99,7 +99,7 @@ def configurations_by_device(sb, company: str) -> dict[str, list[dict]]:
 
 def binding_record(dag_run, task_id: str = "link_status") -> dict | None:
     """A run's Devices Binding record, its device results gathered from the rows it names."""
-    from airflow_provider_connectwise.operators.binding import BINDING_XCOM_KEY
+    from airflow_provider_connectwise.xcom import BINDING_XCOM_KEY
 
     record = xcom(dag_run, task_id, key=BINDING_XCOM_KEY)
     if record is None:

@@ -42,7 +42,7 @@ def _actions(plan):
 @pytest.mark.parametrize("group_devices", [1, 3, 10_000])
 @pytest.mark.parametrize("slots", [1, 4])
 def test_groups_plan_what_one_plan_plans(fleet, group_devices, slots):
-    sb, cw, settings, policies, devices = fleet
+    _sb, cw, settings, policies, devices = fleet
     scope = Scope(all_policies=True)
     whole = plan_binding(cw, settings, policies, devices, scope=scope, apply_slots=slots)
     grouped = plan_binding(
@@ -61,7 +61,7 @@ def test_groups_plan_what_one_plan_plans(fleet, group_devices, slots):
 
 
 def test_each_group_reads_only_its_policies_devices(fleet):
-    sb, cw, settings, policies, devices = fleet
+    _sb, cw, settings, policies, devices = fleet
     asked: list[frozenset[str] | None] = []
 
     def source(policy_ids):
@@ -79,7 +79,7 @@ def test_each_group_reads_only_its_policies_devices(fleet):
 
 
 def test_a_device_in_policies_of_two_companies_fails_in_whichever_group(fleet):
-    sb, cw, settings, policies, devices = fleet
+    _sb, cw, settings, policies, devices = fleet
     first, second = sorted({p["company_id"] for p in policies})[:2]
     policy_of = {p["company_id"]: p for p in policies}
     device = next(d for d in devices if d["policy_id"] == policy_of[first]["policy_id"])

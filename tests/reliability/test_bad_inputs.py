@@ -71,7 +71,7 @@ from airflow_provider_connectwise.integration.tickets import (
     close_tickets,
     open_ticket,
 )
-from airflow_provider_connectwise.operators.binding import _pending_summary
+from airflow_provider_connectwise.operators._record import pending_summary
 from airflow_provider_connectwise.sandbox.conditions import tokenize
 from airflow_provider_connectwise.sandbox.models import FactError
 from tests.helpers.faults import RetryRecorder
@@ -154,7 +154,7 @@ def env(sandbox, point_airflow_at, monkeypatch) -> Env:
 
 def failure_text(result: DeviceResult) -> str:
     """What Airflow shows when the device is left pending (the apply/report task's failure)."""
-    return _pending_summary([result], 1)
+    return pending_summary([result], 1)
 
 
 def check_result(result: DeviceResult, expect: dict[str, Any], agentid: str | None) -> None:
