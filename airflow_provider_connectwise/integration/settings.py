@@ -1,4 +1,8 @@
-"""Fetch the catalogue ("Next", seed step 5) and validate the settings ("the switch", step 16)."""
+"""Fetch the catalogue ("Next", seed step 5) and validate the settings ("the switch", step 16).
+
+Loading the document (a dict, JSON/YAML text or a file) is ``settings_loading``'s; its
+``load_settings`` is importable from here too.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ from airflow_provider_connectwise.core.settings import (
     IntegrationSettings,
     ResolvedSettings,
     SettingsError,
-    load_settings,
     name_key,
     referenced_companies,
     resolve_settings,
 )
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+from airflow_provider_connectwise.integration.settings_loading import load_settings
+
+__all__ = ["fetch_catalogue", "load_settings", "validate_settings"]
 
 
 def fetch_catalogue(

@@ -17,7 +17,8 @@ from airflow_provider_connectwise.core.catalogue import (
     render_settings_template,
     settings_template,
 )
-from airflow_provider_connectwise.core.settings import load_settings, resolve_settings
+from airflow_provider_connectwise.core.settings import resolve_settings
+from airflow_provider_connectwise.integration.settings_loading import load_settings
 
 from .helpers import catalogue, raw_catalogue
 

@@ -9,6 +9,10 @@ import sys
 MODULES = [
     "catalogue",
     "settings",
+    "settings.document",
+    "settings.problems",
+    "settings.resolved",
+    "settings.resolution",
     "type_rules",
     "mapping",
     "planning",

@@ -19,10 +19,10 @@ from airflow_provider_connectwise.core.settings import (
     ResolvedSettings,
     SettingsError,
     SettingsProblem,
-    load_settings,
     referenced_companies,
     resolve_settings,
 )
+from airflow_provider_connectwise.integration.settings_loading import load_settings
 
 from .helpers import DATA, catalogue, settings_document
 
@@ -629,8 +629,6 @@ class TestSettingsText:
     """YAML text passed as ``settings=`` is the document, not a path; odd YAML keys fail as problems."""
 
     def test_yaml_text_is_read_as_the_document(self):
-        from airflow_provider_connectwise.core.settings import load_settings
-
         document = yaml.safe_dump(settings_document())
         assert "\n" in document
         assert load_settings(document) == load_settings(settings_document())
@@ -640,15 +638,11 @@ class TestSettingsText:
         assert "cannot read settings file" not in str(caught.value)
 
     def test_a_file_path_is_still_a_path(self, tmp_path):
-        from airflow_provider_connectwise.core.settings import load_settings
-
         path = tmp_path / "settings.yaml"
         path.write_text(yaml.safe_dump(settings_document()))
         assert load_settings(str(path)) == load_settings(settings_document())
 
     @pytest.mark.parametrize("text", ["? [a, b]\n: 1\n", "{? {a: 1} : 2}\n", "monitoring:\n  ? [x]\n  : y\n"])
     def test_an_unhashable_yaml_key_is_a_settings_problem(self, text):
-        from airflow_provider_connectwise.core.settings import load_settings
-
         with pytest.raises(SettingsError, match=r"key must be a plain name|not valid"):
             load_settings(text)
