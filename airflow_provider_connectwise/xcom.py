@@ -4,6 +4,8 @@ A fleet never travels in one XCom row: the device fetch pushes rows of 500 devic
 one row per batch and the results that need no write in rows of 2,000, the report its device
 results in rows of 2,000, and each task returns small references (``{"task_id", "key", "size"}``)
 that the next one pulls (:func:`pulled`). The UI page reads the same keys (``plugins/records.py``).
+Every task after the switch reads the validated settings from the validate task's XCom the same way
+(:func:`resolved_settings`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_connectwise.core.planning import Batch
+from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.integration.binding import DeviceSource
 
 #: XCom key of the Devices Binding record (read by the Airflow UI page).
@@ -37,6 +40,36 @@ DEVICES_XCOM_KEY = "devices_{:05d}"
 DONE_PER_ROW = 2000
 #: devices per XCom row of the device fetch (a device with its facts is about 1 KB of JSON)
 DEVICES_PER_ROW = 500
+
+
+# --- the validated settings (the validate task's XCom, read by every task after it) --------------
+
+#: where the validated settings carry the ConnectWise codebase for the tasks downstream
+CODEBASE_KEY = "connectwise_codebase"
+
+
+def validated_settings(value: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
+    """The validate task's XCom as a mapping (a JSON text when it came through a template)."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else {}
+    return value or {}
+
+
+def resolved_settings(value: Mapping[str, Any] | str | None) -> ResolvedSettings:
+    """The validate task's XCom as ResolvedSettings; fails clearly when there is none (a task with
+    trigger rule ``all_done`` running after the switch failed)."""
+    document = validated_settings(value)
+    if not document:
+        raise AirflowFailException("no validated settings: the validate_settings task did not succeed")
+    return ResolvedSettings.from_dict(document)
+
+
+def codebase_of(value: Mapping[str, Any] | str | None) -> str | None:
+    """The codebase the validate task found, so a later task skips the discovery request."""
+    return validated_settings(value).get(CODEBASE_KEY)
+
+
+# --- the binding's rows ------------------------------------------------------------------------
 
 
 class PlanRows:

@@ -14,7 +14,7 @@ from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.operators.settings import codebase_of, resolved_settings
+from airflow_provider_connectwise.xcom import codebase_of, resolved_settings
 
 
 class BindingOperator(ConnectWisePoolMixin, BaseOperator):

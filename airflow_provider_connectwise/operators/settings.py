@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import Any
@@ -16,35 +15,12 @@ from airflow_provider_connectwise.core.catalogue import (
     render_settings_template,
     settings_template,
 )
-from airflow_provider_connectwise.core.settings import ResolvedSettings, SettingsError
+from airflow_provider_connectwise.core.settings import SettingsError
 from airflow_provider_connectwise.core.site import SiteError
 from airflow_provider_connectwise.exceptions import AuthError, ConnectWiseRoutingError
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.settings import fetch_catalogue, validate_settings
-
-#: where the validated settings carry the ConnectWise codebase for the tasks downstream
-CODEBASE_KEY = "connectwise_codebase"
-
-
-def validated_settings(value: Mapping[str, Any] | str | None) -> Mapping[str, Any]:
-    """The validate task's XCom as a mapping (a JSON text when it came through a template)."""
-    if isinstance(value, str):
-        return json.loads(value) if value.strip() else {}
-    return value or {}
-
-
-def resolved_settings(value: Mapping[str, Any] | str | None) -> ResolvedSettings:
-    """The validate task's XCom as ResolvedSettings; fails clearly when there is none (a task with
-    trigger rule ``all_done`` running after the switch failed)."""
-    document = validated_settings(value)
-    if not document:
-        raise AirflowFailException("no validated settings: the validate_settings task did not succeed")
-    return ResolvedSettings.from_dict(document)
-
-
-def codebase_of(value: Mapping[str, Any] | str | None) -> str | None:
-    """The codebase the validate task found, so a later task skips the discovery request."""
-    return validated_settings(value).get(CODEBASE_KEY)
+from airflow_provider_connectwise.xcom import CODEBASE_KEY
 
 
 class ConnectWiseFetchBoardsOperator(ConnectWisePoolMixin, BaseOperator):

@@ -21,7 +21,7 @@ from airflow_provider_connectwise.integration.tickets import (
     sync_alert_tickets,
 )
 from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicketLink
-from airflow_provider_connectwise.operators.settings import codebase_of, resolved_settings
+from airflow_provider_connectwise.xcom import codebase_of, resolved_settings
 
 
 class _TicketOperator(ConnectWisePoolMixin, BaseOperator):

@@ -14,7 +14,7 @@ from airflow_provider_connectwise.core.binding import LinkStatus
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.binding import list_policy_links, policy_link_status
-from airflow_provider_connectwise.operators.settings import resolved_settings
+from airflow_provider_connectwise.xcom import resolved_settings
 
 
 class ConnectWisePolicyLinkedSensor(ConnectWisePoolMixin, BaseSensorOperator):

@@ -456,7 +456,7 @@ def test_binding_keeps_its_invariants_under_random_changes_and_faults(
 ):
     from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
     from airflow_provider_connectwise.integration.settings import validate_settings
-    from airflow_provider_connectwise.operators.settings import CODEBASE_KEY
+    from airflow_provider_connectwise.xcom import CODEBASE_KEY
 
     point_airflow_at(sandbox)
     # the sandbox answers in ~1 ms: a production-sized budget would only make the test wait
