@@ -315,8 +315,20 @@ def _current_rss() -> int:
 
 
 def _max_rss() -> int:
-    """This process's resident-set high-water mark, in bytes (``ru_maxrss`` is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    """This process's resident-set high-water mark, in bytes.
+
+    Linux: ``VmHWM`` of ``/proc/self/status``, the peak of this address space. Not ``ru_maxrss``: it
+    survives ``exec``, so a child spawned by a parent holding a 100,000-device sandbox would start
+    with the parent's peak (it read 498 MiB before its first task).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux, elsewhere its own peak
 
 
 def _logs_to(path: str) -> TextIO:
