@@ -54,15 +54,7 @@ def to_json_patch(changes: Mapping[str, Any]) -> list[dict[str, Any]]:
 class ConnectWiseBaseHook(BaseHook):
     """The connection, the clients and the request helpers of :class:`~.connectwise.ConnectWiseHook`.
 
-    :param connectwise_conn_id: the ``connectwise`` connection to use.
-    :param timeout: seconds per request (overrides the connection's timeout).
-    :param retry: retry policy for 429, 5xx and transport failures.
-    :param requests_per_minute: rate budget shared by every hook of this process for the same
-        server and company (ConnectWise throttles above about 1,000 a minute).
-    :param max_connections: connection-pool size; match the write concurrency.
-    :param codebase: the codebase an earlier task found, so this task needs no discovery request;
-        the connection's own wins.
-    :param bulk_chunk_size: configurations per ``POST /company/configurations/bulk``.
+    Its arguments are documented on :class:`~.connectwise.ConnectWiseHook`, the class to use.
     """
 
     conn_name_attr = "connectwise_conn_id"
