@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_connectwise.core.conditions import Field, UnsafeConditionValue, chunked_in
+from airflow_provider_connectwise.core.conditions import Field, SafeQuery
 from airflow_provider_connectwise.exceptions import (
     ApiError,
     ConnectWiseError,
@@ -42,7 +42,7 @@ from airflow_provider_connectwise.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
+    from airflow_provider_connectwise.hooks._configurations import ConfigurationMethods
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,9 @@ class BulkCreator:
     :param chunk_size: bodies per bulk request (halved when the server refuses a chunk).
     """
 
-    def __init__(self, hook: ConnectWiseHook, chunk_size: int = DEFAULT_BULK_CHUNK_SIZE) -> None:
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    def __init__(self, hook: ConfigurationMethods, chunk_size: int = DEFAULT_BULK_CHUNK_SIZE) -> None:
         self.hook = hook
-        self.chunk_size = chunk_size
+        self.chunk_size = valid_chunk_size(chunk_size)
         self.supported: bool | None = None  # None: not known yet
 
     def create(
@@ -190,23 +188,21 @@ class BulkCreator:
 
     def _read_back(self, bodies: Sequence[Mapping[str, Any]], chunk: list[int]) -> dict[int, dict[str, Any]]:
         """The configuration ConnectWise holds for each body of the chunk (by company and agent id)."""
+        agentids = [(_company(bodies[i]), str(bodies[i].get("deviceIdentifier") or ""), i) for i in chunk]
         wanted: dict[tuple[Any, str], list[int]] = {}
-        safe, unsafe = [], []
-        for index in chunk:
-            body = bodies[index]
-            agentid = str(body.get("deviceIdentifier") or "")
-            if not agentid:
-                continue
-            wanted.setdefault((_company(body), agentid.casefold()), []).append(index)
-            try:
-                Field("deviceIdentifier").eq(agentid)
-                safe.append(agentid)
-            except UnsafeConditionValue:
-                unsafe.append((_company(body), agentid))
-        candidates = list(self._configurations_of(safe))
+        for company, agentid, index in agentids:
+            if agentid:
+                wanted.setdefault((company, agentid.casefold()), []).append(index)
+        by_device = SafeQuery.one_of("deviceIdentifier", [a for _, a, _ in agentids if a], fold=True)
+        candidates = [
+            c
+            for condition in by_device.clauses
+            for c in self.hook.iter_configurations(condition, READ_BACK_FIELDS)
+        ]
         # an agent id that cannot be quoted safely is never pasted into a condition: its company's
         # configurations are read (once per company) and matched here instead
-        for company_id in sorted({c for c, _ in unsafe if isinstance(c, int)}):
+        unquoted = set(by_device.unquoted)
+        for company_id in sorted({c for c, a, _ in agentids if a in unquoted and isinstance(c, int)}):
             candidates += self.hook.iter_configurations(Field("company/id").eq(company_id), READ_BACK_FIELDS)
         best: dict[tuple[Any, str], dict[str, Any]] = {}
         for configuration in candidates:
@@ -219,10 +215,6 @@ class BulkCreator:
             if current is None or _rank(configuration, link) < _rank(current, link):
                 best[key] = configuration
         return {i: best[key] for key, indexes in wanted.items() if key in best for i in indexes}
-
-    def _configurations_of(self, agentids: list[str]) -> Iterator[dict[str, Any]]:
-        for condition in chunked_in(Field("deviceIdentifier"), agentids):
-            yield from self.hook.iter_configurations(condition, READ_BACK_FIELDS)
 
     # -- without the bulk route ---------------------------------------------------------------
 
@@ -248,6 +240,13 @@ class BulkCreator:
             return [one(i) for i in indexes]
         with ThreadPoolExecutor(min(concurrency, len(indexes)), thread_name_prefix="cw-create") as pool:
             return list(pool.map(one, indexes))
+
+
+def valid_chunk_size(chunk_size: int) -> int:
+    """``chunk_size`` if it is at least 1 (checked when the hook is made, not at the first create)."""
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    return chunk_size
 
 
 def _company(record: Mapping[str, Any]) -> Any:

@@ -1,284 +1,66 @@
 """The one request path every hook uses: session, rate budget, retries, error mapping, paging.
 
 Shared by the ConnectWise and Addigy hooks (sync, ``requests``) and by the triggers (async,
-``httpx``): URL building, headers, the retry rule and error mapping exist once here; only the
-send differs.
-
-Retry rule (:func:`is_retryable`): 429 (waiting ``Retry-After`` when given, JSON body or not),
-502/503/504, a 500 whose text says timeout, and transport failures. 400/401/403/404/409 are
-never retried. A POST that may have been applied (its answer was lost) is never re-sent
+``httpx``): URL building, headers, the retry rule (:mod:`._retry`), the rate budget
+(:mod:`._rate`) and the reading of answers and errors (:mod:`._answers`) exist once; only the
+send differs. A POST that may have been applied (its answer was lost) is never re-sent
 blindly: the caller's ``find_existing`` looks first, and without one the request fails with
 :class:`~airflow_provider_connectwise.exceptions.ResponseLostError`.
+
+The names of those rooms stay importable from here (``RateBudget``, ``RetryPolicy``,
+``is_retryable``, ``parse_retry_after`` …), as hooks, tests and the bench import them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import random
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from airflow_provider_connectwise import exceptions as exc_mod
-from airflow_provider_connectwise.exceptions import (
-    ApiError,
-    RateLimitedError,
-    ServerError,
-    TransportError,
+from airflow_provider_connectwise.exceptions import ApiError, ServerError, TransportError
+from airflow_provider_connectwise.hooks._answers import (
+    ApiResponse,
+    ErrorFamily,
+    RawAnswer,
+    error_from_response,
+    link_targets,
+    parse_answer,
+    parse_retry_after,
+    query_param,
+    tls_error,
 )
+from airflow_provider_connectwise.hooks._rate import RateBudget
+from airflow_provider_connectwise.hooks._retry import RetryPolicy, is_retryable, stop_for, wait_for
+
+__all__ = [
+    "ApiResponse",
+    "AsyncRestClient",
+    "ErrorFamily",
+    "RateBudget",
+    "RawAnswer",
+    "RestClient",
+    "RetryPolicy",
+    "error_from_response",
+    "is_retryable",
+    "link_targets",
+    "parse_answer",
+    "parse_retry_after",
+    "query_param",
+    "tls_error",
+]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "airflow-provider-connectwise"
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
-
-
-# --- retry policy ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try before giving up on one request.
-
-    :param max_attempts: attempts in total, the first included.
-    :param initial_wait: base of the exponential backoff, in seconds.
-    :param max_wait: cap on one backoff wait (a longer ``Retry-After`` is still honoured,
-        within ``max_total_wait``).
-    :param max_total_wait: give up when the next wait would pass this many seconds in total.
-    """
-
-    max_attempts: int = 6
-    initial_wait: float = 0.5
-    max_wait: float = 20.0
-    max_total_wait: float = 120.0
-
-    def backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait after failed ``attempt`` (1-based): ``Retry-After``, else full jitter."""
-        if retry_after is not None and retry_after >= 0:
-            return retry_after
-        ceiling = min(self.max_wait, self.initial_wait * (2 ** (attempt - 1)))
-        return random.uniform(ceiling / 2, ceiling)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    """Whether a failed request may succeed if sent again (the retry rule, in one place)."""
-    if isinstance(exc, TransportError):
-        return exc.retryable and not isinstance(exc, exc_mod.ResponseLostError)
-    if isinstance(exc, RateLimitedError):
-        return True
-    if isinstance(exc, ServerError):
-        return exc.retryable
-    return False
-
-
-# --- rate budget -------------------------------------------------------------------------------
-
-
-class RateBudget:
-    """A requests-per-minute budget shared by every thread of a process for one account.
-
-    Requests are spaced ``60 / per_minute`` seconds apart, so no 60-second window ever holds
-    more than ``per_minute`` of them (a burst allowance would let two windows' worth through).
-
-    :param per_minute: the budget; ``None`` or ``0`` means unlimited.
-    """
-
-    _shared: dict[str, RateBudget] = {}
-    _shared_lock = threading.Lock()
-
-    def __init__(self, per_minute: float | None) -> None:
-        self.per_minute = per_minute or 0
-        self._interval = 60.0 / self.per_minute if self.per_minute else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    @classmethod
-    def shared(cls, key: str, per_minute: float | None) -> RateBudget:
-        """Return the process-wide budget for ``key`` (e.g. an API host and company)."""
-        with cls._shared_lock:
-            budget = cls._shared.get(key)
-            if budget is None or budget.per_minute != (per_minute or 0):
-                budget = cls._shared[key] = cls(per_minute)
-            return budget
-
-    def reserve(self) -> float:
-        """Claim the next slot; return how many seconds the caller must wait for it."""
-        if not self._interval:
-            return 0.0
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self._interval
-            return slot - now
-
-    def acquire(self) -> None:
-        """Block until the next slot (thread-safe)."""
-        wait = self.reserve()
-        if wait > 0:
-            time.sleep(wait)
-
-
-# --- responses and error mapping ---------------------------------------------------------------
-
-
-@dataclass
-class ApiResponse:
-    """A parsed answer: status, headers, JSON ``data`` (``None`` when empty) and ``Link`` targets."""
-
-    status: int
-    headers: Mapping[str, str]
-    data: Any
-    links: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ErrorFamily:
-    """The exception classes one service raises, by kind."""
-
-    base: type[ApiError]
-    auth: type[ApiError]
-    not_found: type[ApiError]
-    validation: type[ApiError]
-    conflict: type[ApiError]
-    rate_limited: type[ApiError]
-    server: type[ApiError]
-    transport: type[TransportError]
-    response_lost: type[TransportError]
-    auth_hint: str = ""
-    # A plain-text answer that means a specific error whatever the status (ConnectWise answers
-    # "Cannot route. Codebase/company is invalid" for a wrong company or codebase).
-    text_errors: tuple[tuple[str, type[ApiError]], ...] = ()
-
-    def for_status(self, status: int) -> type[ApiError]:
-        if status in (401, 403):
-            return self.auth
-        if status == 404:
-            return self.not_found
-        if status == 409:
-            return self.conflict
-        if status == 429:
-            return self.rate_limited
-        if status >= 500:
-            return self.server
-        if status >= 400:
-            return self.validation
-        return self.base
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def error_from_response(
-    family: ErrorFamily,
-    *,
-    method: str,
-    path: str,
-    status: int,
-    headers: Mapping[str, str],
-    text: str,
-) -> ApiError:
-    """Build the right exception from an error response (used by the sync and async sends)."""
-    for marker, cls in family.text_errors:
-        if (text or "").lstrip().startswith(marker):
-            return cls(_text_excerpt(text), method=method, path=path, status=status)
-    body: Any = None
-    try:
-        body = json.loads(text) if text else None
-    except ValueError:
-        body = None
-    code = message = None
-    errors: list[Mapping[str, Any]] = []
-    if isinstance(body, dict):
-        code = body.get("code") or body.get("error")
-        message = body.get("message")
-        raw_errors = body.get("errors")
-        if isinstance(raw_errors, list):
-            errors = [e for e in raw_errors if isinstance(e, dict)]
-    if code is not None:
-        code = str(code)
-    if not message:
-        message = _text_excerpt(text) or f"HTTP {status}"
-    cls = family.for_status(status)
-    hint = family.auth_hint if cls is family.auth else None
-    retry_after = parse_retry_after(headers.get("Retry-After")) if status == 429 else None
-    return cls(
-        str(message),
-        method=method,
-        path=path,
-        status=status,
-        code=code,
-        errors=errors,
-        hint=hint,
-        retry_after=retry_after,
-    )
-
-
-def parse_answer(
-    family: ErrorFamily,
-    *,
-    method: str,
-    path: str,
-    status: int,
-    headers: Mapping[str, str],
-    text: str,
-) -> ApiResponse:
-    """Turn a raw answer into an ``ApiResponse`` or raise the mapped error (sync and async)."""
-    if status >= 300 or any((text or "").lstrip().startswith(m) for m, _ in family.text_errors):
-        raise error_from_response(family, method=method, path=path, status=status, headers=headers, text=text)
-    try:
-        data = json.loads(text) if text.strip() else None
-    except ValueError:
-        raise family.server(
-            f"expected JSON, got {_text_excerpt(text, 120)!r}", method=method, path=path, status=status
-        ) from None
-    return ApiResponse(status=status, headers=headers, data=data, links=link_targets(headers.get("Link")))
-
-
-def _text_excerpt(text: str, limit: int = 300) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def link_targets(link_header: str | None) -> dict[str, str]:
-    """Parse an RFC 5988 ``Link`` header into ``{rel: url}``."""
-    if not link_header:
-        return {}
-    return {
-        link["rel"]: link["url"]
-        for link in requests.utils.parse_header_links(link_header)
-        if link.get("rel") and link.get("url")
-    }
-
-
-def query_param(url: str, name: str) -> str | None:
-    """One query parameter of a URL (e.g. ``pageId`` from a ``Link`` next)."""
-    values = parse_qs(urlsplit(url).query).get(name)
-    return values[0] if values else None
 
 
 # --- the client --------------------------------------------------------------------------------
@@ -399,8 +181,8 @@ class RestClient(_ServiceClient):
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(is_retryable),
-            stop=_stop(self.retry),
-            wait=_wait(self.retry),
+            stop=stop_for(self.retry),
+            wait=wait_for(self.retry),
             sleep=lambda seconds: self.sleep(seconds),
             before_sleep=_log_retry,
             reraise=True,
@@ -434,12 +216,7 @@ class RestClient(_ServiceClient):
 
     def _parse(self, response: requests.Response, method: str, path: str) -> ApiResponse:
         return parse_answer(
-            self.family,
-            method=method,
-            path=path,
-            status=response.status_code,
-            headers=response.headers,
-            text=response.text,
+            self.family, RawAnswer(method, path, response.status_code, response.headers, response.text)
         )
 
     def _transport_error(self, error: Exception, method: str, path: str) -> TransportError:
@@ -534,8 +311,8 @@ class AsyncRestClient(_ServiceClient):
             raise ValueError(f"AsyncRestClient only sends idempotent requests, not {method}")
         retrying = tenacity.AsyncRetrying(
             retry=tenacity.retry_if_exception(is_retryable),
-            stop=_stop(self.retry),
-            wait=_wait(self.retry),
+            stop=stop_for(self.retry),
+            wait=wait_for(self.retry),
             before_sleep=_log_retry,
             reraise=True,
         )
@@ -561,26 +338,9 @@ class AsyncRestClient(_ServiceClient):
                         ) from None
                     return parse_answer(
                         self.family,
-                        method=method,
-                        path=path,
-                        status=response.status_code,
-                        headers=response.headers,
-                        text=response.text,
+                        RawAnswer(method, path, response.status_code, response.headers, response.text),
                     )
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
-
-
-def tls_error(family: ErrorFamily, method: str, path: str, host: str | None = None) -> TransportError:
-    """The server's certificate did not verify: not retried (waiting does not fix it)."""
-    return family.transport(
-        "TLS certificate verification failed: the server is not who it claims to be, or its "
-        "certificate authority is not trusted here (REQUESTS_CA_BUNDLE / SSL_CERT_FILE)",
-        method=method,
-        path=path,
-        sent=False,
-        retryable=False,
-        host=host,
-    )
 
 
 def _is_tls_failure(error: BaseException) -> bool:
@@ -611,25 +371,6 @@ def _never_sent(error: Exception) -> bool:
 
         return isinstance(inner, u3.NewConnectionError | u3.NameResolutionError)
     return False
-
-
-def _wait(policy: RetryPolicy):
-    def wait(state: tenacity.RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        return policy.backoff(state.attempt_number, getattr(error, "retry_after", None))
-
-    return wait
-
-
-def _stop(policy: RetryPolicy):
-    # tenacity computes the wait first: ``upcoming_sleep`` is the next wait, ``idle_for`` the
-    # time already spent waiting for this request.
-    def stop(state: tenacity.RetryCallState) -> bool:
-        if state.attempt_number >= policy.max_attempts:
-            return True
-        return state.idle_for + state.upcoming_sleep > policy.max_total_wait
-
-    return stop
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

@@ -6,9 +6,12 @@ import pytest
 
 from airflow_provider_connectwise.core.conditions import (
     Field,
+    SafeQuery,
     UnsafeConditionValue,
     chunked_in,
+    joined,
     render_value,
+    value_at,
 )
 
 
@@ -109,3 +112,64 @@ def test_chunked_in_keeps_every_value_once_and_stays_short():
     assert all(len(str(c)) < 600 for c in chunks)
     seen = [int(v) for c in chunks for v in str(c).split("(")[1].rstrip(")").split(", ")]
     assert seen == list(range(1000, 3000))
+
+
+# --- SafeQuery: quote it or match in Python, and check what comes back ---
+
+
+def test_safe_equal_quotes_what_it_can_and_rechecks_exactly():
+    query = SafeQuery.equal("externalXRef", "alert-1")
+    assert str(query.clause) == 'externalXRef = "alert-1"' and query.unquoted == ()
+    assert query.reads() == [query.clause]
+    assert query.keep({"externalXRef": "alert-1"})
+    for near_miss in ("ALERT-1", " alert-1", "alert-1 ", "alert-10", None, 1):
+        assert not query.keep({"externalXRef": near_miss})
+    assert not query.keep({})
+
+
+def test_safe_equal_that_cannot_be_quoted_asks_for_a_wider_read():
+    evil = 'x" OR company/id > 0 OR name = "'
+    query = SafeQuery.equal("deviceIdentifier", evil, fold=True)
+    assert query.clause is None and query.unquoted == (evil,)
+    assert query.reads() == [None]
+    assert "no documented escape" in (query.refusal or "")
+    assert query.keep({"deviceIdentifier": evil.upper()}) and not query.keep({"deviceIdentifier": "x"})
+
+
+def test_safe_one_of_splits_the_quotable_from_the_rest():
+    query = SafeQuery.one_of("identifier", ["Acme", 'Bad"Co', "Acme", "Globex"], fold=True)
+    assert [str(c) for c in query.clauses] == ['identifier in ("Acme", "Globex")']
+    assert query.unquoted == ('Bad"Co',)
+    assert query.reads() == [*query.clauses, None]
+    assert query.keep({"identifier": 'bad"co'}) and query.keep({"identifier": "GLOBEX"})
+    assert not query.keep({"identifier": "Acme2"})
+    assert SafeQuery.one_of("id", []).reads() == []
+
+
+def test_safe_one_of_nested_paths_and_types():
+    query = SafeQuery.one_of("company/id", [7, 9])
+    assert str(query.clause) == "company/id in (7, 9)"
+    assert query.keep({"company": {"id": 9}})
+    assert not query.keep({"company": {"id": "9"}}) and not query.keep({"company": None})
+    assert value_at({"company": {"id": 9}}, "company/id") == 9
+    assert value_at({"company": 9}, "company/id") is None
+
+
+def test_safe_contains_trusts_a_sent_search_and_matches_the_rest_here():
+    sent = SafeQuery.contains(("name", "identifier"), "Ac me")
+    assert str(sent.clause) == 'name contains "Ac me" OR identifier contains "Ac me"'
+    assert sent.keep({"name": "anything the server found"})
+    here = SafeQuery.contains(("name", "identifier"), '"q"')
+    assert here.clause is None
+    assert here.keep({"name": 'Acme "Q"'}) and here.keep({"identifier": 'x"Q"'})
+    assert not here.keep({"name": "Acme Q"})
+    assert SafeQuery.contains(("name",), "a*b").clause is None  # a wildcard is never sent
+
+
+def test_joined_ands_in_order_and_skips_what_is_absent():
+    assert joined() is None and joined(None, None) is None
+    one = Field("board/id").eq(1)
+    assert joined(None, one) is one
+    assert str(joined(one, None, Field("closedFlag").eq(False), Field("x").eq(2))) == (
+        "(board/id = 1 AND closedFlag = False) AND x = 2"
+    )

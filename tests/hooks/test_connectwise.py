@@ -337,3 +337,8 @@ def test_a_codebase_found_by_an_earlier_task_saves_the_discovery(cw_conn, cw_api
     cw_api.get(API + "system/info", json={"version": "x"})
     hook.get_system_info()
     assert COMPANY_INFO not in [r.url for r in cw_api.request_history]
+
+
+def test_find_configurations_without_a_company_refuses_an_unquotable_agent_id(hook):
+    with pytest.raises(UnsafeConditionValue, match="no documented escape"):
+        hook.find_configurations(None, 'x" OR id > 0 OR name = "')
