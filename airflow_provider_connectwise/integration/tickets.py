@@ -139,17 +139,12 @@ def open_ticket(
     ref = external_ref_text(external_ref) if external_ref is not None else None
     configuration = locate_device(cw, settings, agentid) if agentid else None
     company_id = _company_of(cw, company, configuration, agentid)
-    decision = _decide(cw, target, ref, now=now, reopen_window=reopen_window) if ref is not None else None
-    written: list[str] = []
-    if decision is not None and decision.action == "existing":
-        assert decision.ticket is not None
-        ticket_id = int(decision.ticket["id"])
-        action, message = "existing", decision.reason
-    elif decision is not None and decision.action == "reopen":
-        assert ref is not None and decision.ticket is not None
-        ticket_id = int(decision.ticket["id"])
-        message, written = _reopen(cw, target, decision.ticket, ref, summary, description, now)
-        action, message = "reopened", f"{decision.reason}: {message}"
+    reused, found = None, None
+    if ref is not None:
+        decision = _decide(cw, target, ref, now=now, reopen_window=reopen_window)
+        reused, found = _reuse(cw, target, decision, ref, summary, description, now), decision.ticket
+    if reused is not None:
+        ticket_id, action, message, written = reused
     else:
         body = ticket_body(
             cw,
@@ -165,8 +160,8 @@ def open_ticket(
         )
         ticket_id = _create(cw, target, body, ref)
         action, message = "created", f"ticket #{ticket_id} opened on {target.board_name or target.board_id}"
+        written = []
     written += _note_repeats(cw, target, ticket_id, ref, repeats)
-    found = decision.ticket if decision is not None else None
     return TicketOutcome(
         action=action,
         ticket_id=ticket_id,
@@ -213,6 +208,26 @@ def _decide(
         reopen_window=reopen_window,
         closed_status_ids=[target.closed_status_id],
     )
+
+
+def _reuse(
+    cw: ConnectWiseHook,
+    target: ResolvedBoard,
+    decision: TicketDecision,
+    ref: str,
+    summary: Any,
+    description: Any,
+    now: dt.datetime | None,
+) -> tuple[int, str, str, list[str]] | None:
+    """The ticket the reference already has (open, or reopened now): its id, the action, the
+    message and the notes written; None when a new ticket is to be created."""
+    if decision.ticket is None or decision.action not in ("existing", "reopen"):
+        return None
+    ticket_id = int(decision.ticket["id"])
+    if decision.action == "existing":
+        return ticket_id, "existing", decision.reason, []
+    message, written = _reopen(cw, target, decision.ticket, ref, summary, description, now)
+    return ticket_id, "reopened", f"{decision.reason}: {message}", written
 
 
 def _create(cw: ConnectWiseHook, target: ResolvedBoard, body: dict[str, Any], ref: str | None) -> int:
