@@ -1,4 +1,12 @@
-"""Open, reopen and close tickets idempotently (the seed's ticket flow)."""
+"""Open, reopen and close tickets idempotently (the seed's ticket flow).
+
+:func:`open_ticket` runs in small steps: the device and its company, the decision (an open
+ticket of the reference, a recently closed one to reopen, or a new one), the body and the
+create, the repeats' note, the device's configuration attached. :func:`close_tickets` writes the
+resolution note, then the closed status (or a note only when a technician works the ticket).
+The monitoring alerts' side (which alerts become tickets, the two-way sync) lives in
+:mod:`~airflow_provider_connectwise.integration.alert_tickets`.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +15,19 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from airflow_provider_connectwise.core.links import policy_allows
 from airflow_provider_connectwise.core.mapping import render_management_link
 from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
 from airflow_provider_connectwise.core.tickets import (
+    TicketDecision,
     TicketInputError,
-    alert_ticket_request,
     clean_text,
     closed_at,
     cycle_key,
     decide_ticket,
     external_ref_text,
-    group_repeats,
     is_closed,
-    is_resolved,
     repeats_text,
     touched_reason,
-    wants_ticket,
 )
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.integration.notes import add_note, ticket_body
@@ -134,47 +138,13 @@ def open_ticket(
     target = board_of(settings, board)
     ref = external_ref_text(external_ref) if external_ref is not None else None
     configuration = locate_device(cw, settings, agentid) if agentid else None
-    if company is not None:
-        company_id = resolve_company(cw, company)
-    elif configuration is not None:
-        company_id = int(configuration["company"]["id"])
-    else:
-        raise TicketInputError(
-            f"company: device {agentid!r} has no ConnectWise configuration yet and no company was given"
-            if agentid
-            else "company: give a company or a device (agentid) whose configuration names it"
-        )
-    configuration_id = int(configuration["id"]) if configuration else None
-    if configuration is not None and int(configuration["company"]["id"]) != company_id:
-        configuration_id = None  # a device of another company is not attached to this ticket
-
-    def find_existing() -> dict[str, Any] | None:
-        if ref is None:
-            return None
-        tickets = cw.find_tickets(board_id=target.board_id, external_ref=ref)
-        open_ones = sorted((t for t in tickets if not is_closed(t)), key=lambda t: t["id"])
-        return open_ones[0] if open_ones else None
-
+    company_id = _company_of(cw, company, configuration, agentid)
+    reused, found = None, None
     if ref is not None:
-        decision = decide_ticket(
-            cw.find_tickets(board_id=target.board_id, external_ref=ref),
-            now=now or dt.datetime.now(dt.timezone.utc),
-            reopen_window=reopen_window,
-            closed_status_ids=[target.closed_status_id],
-        )
-    else:
-        decision = None
-
-    written: list[str] = []
-    if decision is not None and decision.action == "existing":
-        assert decision.ticket is not None
-        ticket_id = int(decision.ticket["id"])
-        action, message = "existing", decision.reason
-    elif decision is not None and decision.action == "reopen":
-        assert ref is not None and decision.ticket is not None
-        ticket_id = int(decision.ticket["id"])
-        message, written = _reopen(cw, target, decision.ticket, ref, summary, description, now)
-        action, message = "reopened", f"{decision.reason}: {message}"
+        decision = _decide(cw, target, ref, now=now, reopen_window=reopen_window)
+        reused, found = _reuse(cw, target, decision, ref, summary, description, now), decision.ticket
+    if reused is not None:
+        ticket_id, action, message, written = reused
     else:
         body = ticket_body(
             cw,
@@ -188,38 +158,135 @@ def open_ticket(
             severity=severity,
             requester_email=requester_email,
         )
-        created = cw.create_ticket(body, find_existing=find_existing if ref is not None else None)
-        ticket_id = int(created["id"])
+        ticket_id = _create(cw, target, body, ref)
         action, message = "created", f"ticket #{ticket_id} opened on {target.board_name or target.board_id}"
-
-    consolidated = repeats_text(repeats or ())
-    if consolidated is not None and ref is not None:
-        text, event = consolidated
-        if add_note(cw, ticket_id, ref=ref, event=event, text=text, visibility=target.notes):
-            written.append(text.splitlines()[0])
-
-    if decision is not None and decision.ticket is not None and configuration is not None:
-        # A ticket found again keeps its company: the device may have moved to another since.
-        ticket_company = (decision.ticket.get("company") or {}).get("id")
-        if ticket_company is not None and int(configuration["company"]["id"]) != int(ticket_company):
-            configuration_id = None
-    # "existing" too: an earlier try may have created the ticket, then lost the answer or failed
-    # before attaching; the look-up keeps a re-delivery to one read.
-    if configuration_id is not None and configuration_id not in {
-        c.get("id") for c in cw.list_ticket_configurations(ticket_id)
-    }:
-        cw.attach_configuration(ticket_id, configuration_id)
+        written = []
+    written += _note_repeats(cw, target, ticket_id, ref, repeats)
     return TicketOutcome(
         action=action,
         ticket_id=ticket_id,
         ticket_url=cw.ticket_url(ticket_id),
         company_id=company_id,
         board_id=target.board_id,
-        configuration_id=configuration_id,
+        configuration_id=_attach_device(cw, ticket_id, configuration, company_id, found),
         external_ref=ref,
         message=message,
         notes=written,
     )
+
+
+def _company_of(
+    cw: ConnectWiseHook,
+    company: int | str | None,
+    configuration: Mapping[str, Any] | None,
+    agentid: str | None,
+) -> int:
+    """The ticket's company: the one given, else the company of the device's configuration."""
+    if company is not None:
+        return resolve_company(cw, company)
+    if configuration is not None:
+        return int(configuration["company"]["id"])
+    raise TicketInputError(
+        f"company: device {agentid!r} has no ConnectWise configuration yet and no company was given"
+        if agentid
+        else "company: give a company or a device (agentid) whose configuration names it"
+    )
+
+
+def _decide(
+    cw: ConnectWiseHook,
+    target: ResolvedBoard,
+    ref: str,
+    *,
+    now: dt.datetime | None,
+    reopen_window: dt.timedelta,
+) -> TicketDecision:
+    """Return the open ticket of the reference, reopen a recently closed one, or create one."""
+    return decide_ticket(
+        cw.find_tickets(board_id=target.board_id, external_ref=ref),
+        now=now or dt.datetime.now(dt.timezone.utc),
+        reopen_window=reopen_window,
+        closed_status_ids=[target.closed_status_id],
+    )
+
+
+def _reuse(
+    cw: ConnectWiseHook,
+    target: ResolvedBoard,
+    decision: TicketDecision,
+    ref: str,
+    summary: Any,
+    description: Any,
+    now: dt.datetime | None,
+) -> tuple[int, str, str, list[str]] | None:
+    """The ticket the reference already has (open, or reopened now): its id, the action, the
+    message and the notes written; None when a new ticket is to be created."""
+    if decision.ticket is None or decision.action not in ("existing", "reopen"):
+        return None
+    ticket_id = int(decision.ticket["id"])
+    if decision.action == "existing":
+        return ticket_id, "existing", decision.reason, []
+    message, written = _reopen(cw, target, decision.ticket, ref, summary, description, now)
+    return ticket_id, "reopened", f"{decision.reason}: {message}", written
+
+
+def _create(cw: ConnectWiseHook, target: ResolvedBoard, body: dict[str, Any], ref: str | None) -> int:
+    """Create the ticket; after a lost answer the hook finds it again by its reference."""
+
+    def find_existing() -> dict[str, Any] | None:
+        tickets = cw.find_tickets(board_id=target.board_id, external_ref=ref)
+        open_ones = sorted((t for t in tickets if not is_closed(t)), key=lambda t: t["id"])
+        return open_ones[0] if open_ones else None
+
+    created = cw.create_ticket(body, find_existing=find_existing if ref is not None else None)
+    return int(created["id"])
+
+
+def _note_repeats(
+    cw: ConnectWiseHook,
+    target: ResolvedBoard,
+    ticket_id: int,
+    ref: str | None,
+    repeats: list[dict[str, Any]] | None,
+) -> list[str]:
+    """Write the one consolidated note of the alerts that repeated this one (its first line)."""
+    consolidated = repeats_text(repeats or ())
+    if consolidated is None or ref is None:
+        return []
+    text, event = consolidated
+    if add_note(cw, ticket_id, ref=ref, event=event, text=text, visibility=target.notes):
+        return [text.splitlines()[0]]
+    return []
+
+
+def _attach_device(
+    cw: ConnectWiseHook,
+    ticket_id: int,
+    configuration: Mapping[str, Any] | None,
+    company_id: int,
+    found: Mapping[str, Any] | None,
+) -> int | None:
+    """Attach the device's configuration to the ticket unless it belongs to another company.
+
+    Returns the configuration's id, or None when none is attached.
+
+    :param found: the ticket found again by its reference (None when just created).
+    """
+    if configuration is None:
+        return None
+    device_company = int(configuration["company"]["id"])
+    if device_company != company_id:
+        return None  # a device of another company is not attached to this ticket
+    # A ticket found again keeps its company: the device may have moved to another since.
+    ticket_company = ((found or {}).get("company") or {}).get("id")
+    if ticket_company is not None and device_company != int(ticket_company):
+        return None
+    configuration_id = int(configuration["id"])
+    # "existing" too: an earlier try may have created the ticket, then lost the answer or failed
+    # before attaching; the look-up keeps a re-delivery to one read.
+    if configuration_id not in {c.get("id") for c in cw.list_ticket_configurations(ticket_id)}:
+        cw.attach_configuration(ticket_id, configuration_id)
+    return configuration_id
 
 
 def _reopen(
@@ -376,116 +443,14 @@ def _closed(
     )
 
 
-# --- monitoring alerts <-> tickets -------------------------------------------------------------
+#: Names that moved to :mod:`~airflow_provider_connectwise.integration.alert_tickets`, still
+#: importable from here (that module imports this one, so they are looked up on first use).
+_MOVED_TO_ALERT_TICKETS = ("agents_without_tickets", "alert_ticket_requests", "sync_alert_tickets")
 
 
-def alert_ticket_requests(
-    addigy: Any, *, start: dt.datetime, end: dt.datetime, modes: Mapping[str, str] | None = None
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """The ticket requests for the alerts raised in ``[start, end]`` whose monitoring item asks
-    for a ticket, plus one problem line per alert that cannot become a ticket (the others go on).
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_ALERT_TICKETS:
+        from airflow_provider_connectwise.integration import alert_tickets
 
-    :param addigy: the MDM hook.
-    :param start: the data interval's start (a backfill catches up on missed alerts).
-    :param end: its end.
-    :param modes: policy id -> link mode: alerts of devices in a policy linked "inventory only"
-        or "paused" open no ticket.
-
-    Alerts of one monitoring item on one device inside the window are one ticket request: the
-    earliest opens the ticket, the others are its ``repeats`` (one consolidated note).
-    """
-    requests, problems = [], []
-    held = agents_without_tickets(addigy, modes or {})
-    wanted = [
-        alert
-        for alert in addigy.iter_alerts(start=start, end=end)
-        if wants_ticket(alert) and str(alert.get("agentid") or "") not in held
-    ]
-    for alert, repeats in group_repeats(wanted):
-        try:
-            request = alert_ticket_request(alert)
-        except TicketInputError as exc:
-            problems.append(str(exc))
-            continue
-        if repeats:
-            request["repeats"] = [
-                {key: clean_text(r.get(key), single_line=True) for key in ("id", "created_date", "value")}
-                for r in repeats
-            ]
-        requests.append(request)
-    return requests, problems
-
-
-def agents_without_tickets(addigy: Any, modes: Mapping[str, str]) -> set[str]:
-    """The agent ids of devices in policies whose link does not allow tickets (inventory only, paused).
-
-    Only those policies' devices are read (usually none or a few policies).
-
-    :param addigy: the MDM hook.
-    :param modes: policy id -> its link's mode (policies not named allow tickets).
-    """
-    held = sorted(policy for policy, mode in modes.items() if not policy_allows(mode, "tickets"))
-    return {
-        str(device.get("agentid"))
-        for policy in held
-        for device in addigy.list_policy_devices(policy, [])
-        if device.get("agentid")
-    }
-
-
-def sync_alert_tickets(
-    cw: ConnectWiseHook,
-    addigy: Any,
-    settings: ResolvedSettings,
-    *,
-    closed_since: dt.datetime | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    """Close the monitoring tickets whose alert is resolved in the MDM; with the setting
-    ``resolve_alerts_in_mdm``, resolve in the MDM the alerts whose ticket a technician closed
-    (since ``closed_since``).
-
-    Reads the open monitoring tickets that carry a reference once, and their alerts once.
-    """
-    board = settings.monitoring
-    open_tickets = [
-        t for t in cw.find_tickets(board_id=board.board_id, open_only=True) if t.get("externalXRef")
-    ]
-    alerts = _alerts_by_id(addigy, [t["externalXRef"] for t in open_tickets])
-    closed: list[dict[str, Any]] = []
-    for ticket in open_tickets:
-        alert = alerts.get(ticket["externalXRef"])
-        if alert is not None and is_resolved(alert):
-            closed += [
-                o.to_dict()
-                for o in close_tickets(
-                    cw,
-                    settings,
-                    board="monitoring",
-                    ticket_id=ticket["id"],
-                    resolution="The alert was resolved in Addigy.",
-                )
-            ]
-    resolved: list[dict[str, Any]] = []
-    if settings.resolve_alerts_in_mdm:
-        done = [
-            t
-            for t in cw.find_tickets(board_id=board.board_id, closed_only=True, updated_since=closed_since)
-            if t.get("externalXRef")
-        ]
-        pending = [
-            a for a in _alerts_by_id(addigy, [t["externalXRef"] for t in done]).values() if not is_resolved(a)
-        ]
-        if pending:
-            addigy.resolve_alerts([a.get("id") or a.get("_id") for a in pending])
-            resolved = [
-                {"alert_id": a.get("id") or a.get("_id"), "agentid": a.get("agentid")} for a in pending
-            ]
-    return {"closed": closed, "resolved_in_mdm": resolved}
-
-
-def _alerts_by_id(addigy: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), 100):
-        for alert in addigy.iter_alerts(ids=ids[start : start + 100]):
-            found[str(alert.get("id") or alert.get("_id"))] = alert
-    return found
+        return getattr(alert_tickets, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,13 +13,12 @@ from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.link_store import read_links
-from airflow_provider_connectwise.integration.tickets import (
+from airflow_provider_connectwise.integration.alert_tickets import (
     alert_ticket_requests,
-    close_tickets,
-    open_ticket,
     sync_alert_tickets,
 )
+from airflow_provider_connectwise.integration.link_store import read_links
+from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
 from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicketLink
 from airflow_provider_connectwise.xcom import codebase_of, resolved_settings
 

@@ -62,6 +62,7 @@ def create_app() -> FastAPI:
 
     from airflow_provider_connectwise.plugins.linking import router as linking
     from airflow_provider_connectwise.plugins.routes import router
+    from airflow_provider_connectwise.plugins.urls import Links
 
     app = FastAPI(
         title="ConnectWise Devices Binding",
@@ -92,7 +93,7 @@ def create_app() -> FastAPI:
         if not _wants_html(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         page = request.app.state.templates.get_template("error.html").render(
-            base=request.scope.get("root_path", "").rstrip("/"),
+            links=Links(request.scope.get("root_path", "")),
             status=exc.status_code,
             title=_MESSAGES.get(exc.status_code, "Something went wrong."),
             detail=exc.detail if isinstance(exc.detail, str) else "",

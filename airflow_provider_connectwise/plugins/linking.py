@@ -127,7 +127,6 @@ def _start_sync(request: Request, user: Any, session: Any, conf: dict[str, Any],
             note=note,
             user=user,
             session=session,
-            dag_bag=request.app.state.dag_bag,
             request=request,
         )
     except HTTPException as exc:

@@ -169,16 +169,15 @@ def retry(
             status.HTTP_409_CONFLICT,
             "This policy is not linked to a ConnectWise company: link it first (nothing to retry)",
         )
-    dag_bag = request.app.state.dag_bag
     # a one-policy sync when the DAG takes a policy, else the whole binding DAG again
-    conf = {"policy": page.policy.policy_id} if accepts_policy(dag_bag, target, session) else {}
+    takes_policy = accepts_policy(request.app.state.dag_bag, target, session)
+    conf = {"policy": page.policy.policy_id} if takes_policy else {}
     new_run = trigger_sync(
         dag_id=target,
         conf=conf,
         note="Retry Pending from the ConnectWise page",
         user=user,
         session=session,
-        dag_bag=dag_bag,
         request=request,
     )
     ref = model.RunRef(dag_id=new_run.dag_id, run_id=new_run.run_id)
