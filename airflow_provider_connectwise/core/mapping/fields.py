@@ -5,14 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = [
-    "DEFAULT_FIELD_MAPPING",
-    "DEFAULT_MANAGEMENT_LINK_TEMPLATE",
-    "IDENTITY_FIELDS",
-    "MAPPED_FIELDS",
-    "MAX_LENGTHS",
-]
-
 DEFAULT_MANAGEMENT_LINK_TEMPLATE = "https://app.addigy.com/devices/{agentid}"
 
 #: ConnectWise configuration field -> Addigy fact identifier (the seed's table).
