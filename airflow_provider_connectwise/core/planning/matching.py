@@ -4,8 +4,9 @@
   matches: ours first (see ownership), then the active one, then the lowest id; the others are
   left untouched and named in a warning.
 - A configuration matched by agent id or adopted by serial number is made ours by the update,
-  which writes both identity fields; one that is neither matched nor adopted never appears in any
-  action, whatever its name or serial number.
+  which writes both identity fields (the seed updates an existing configuration of the device);
+  one that is neither matched nor adopted never appears in any action, whatever its name or
+  serial number.
 - Adoption by serial number (``adopt_by_serial``): only a configuration with an empty
   ``deviceIdentifier``, only when the serial is a real one and unique among the company's
   devices; among several candidates, only a single active one. Otherwise a new configuration is
