@@ -35,7 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol, TypeGuard
 
-from airflow_provider_connectwise.core.planning import ACTIONS, DeviceAction
+from airflow_provider_connectwise.core.planning.records import ACTIONS, DeviceAction, DeviceRecord
 from airflow_provider_connectwise.exceptions import ValidationError
 
 __all__ = [
@@ -97,15 +97,9 @@ class BulkConfigurationWriter(ConfigurationWriter, Protocol):
 
 
 @dataclass(frozen=True)
-class DeviceResult:
+class DeviceResult(DeviceRecord):
     """The outcome for one device: what the Devices Binding table shows."""
 
-    agentid: str | None
-    device_name: str
-    policy_ids: tuple[str, ...]
-    company_id: int
-    action: str
-    configuration_id: int | None
     state: State
     error: str | None = None
     warnings: tuple[str, ...] = ()
@@ -116,12 +110,7 @@ class DeviceResult:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON-safe form (the XCom shape)."""
         return {
-            "agentid": self.agentid,
-            "device_name": self.device_name,
-            "policy_ids": list(self.policy_ids),
-            "company_id": self.company_id,
-            "action": self.action,
-            "configuration_id": self.configuration_id,
+            **self._record_dict(),
             "state": self.state,
             "error": self.error,
             "warnings": list(self.warnings),
@@ -139,12 +128,7 @@ class DeviceResult:
                 f"not a device result: state {data.get('state')!r}, action {data.get('action')!r}"
             )
         return cls(
-            agentid=data.get("agentid"),
-            device_name=data.get("device_name", ""),
-            policy_ids=tuple(data.get("policy_ids", ())),
-            company_id=int(data["company_id"]),
-            action=data["action"],
-            configuration_id=data.get("configuration_id"),
+            **cls._record_kwargs(data),
             state=data["state"],
             error=data.get("error"),
             warnings=tuple(data.get("warnings", ())),

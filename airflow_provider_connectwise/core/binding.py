@@ -23,7 +23,7 @@ from typing import Any
 
 from airflow_provider_connectwise.core import printable, text_table
 from airflow_provider_connectwise.core.apply import STATES, DeviceResult
-from airflow_provider_connectwise.core.planning import ACTIONS, DeviceAction
+from airflow_provider_connectwise.core.planning.records import ACTIONS, DeviceAction, tally
 from airflow_provider_connectwise.core.settings import name_key
 
 __all__ = [
@@ -126,17 +126,11 @@ def link_status(
 
 
 def _state_counts(results: Iterable[DeviceResult]) -> dict[str, int]:
-    counts = dict.fromkeys(STATES, 0)
-    for result in results:
-        counts[result.state] += 1
-    return counts
+    return tally((result.state for result in results), STATES)
 
 
 def _action_counts(results: Iterable[DeviceResult]) -> dict[str, int]:
-    counts = dict.fromkeys(ACTIONS, 0)
-    for result in results:
-        counts[result.action] += 1
-    return counts
+    return tally((result.action for result in results), ACTIONS)
 
 
 @dataclass(frozen=True)
