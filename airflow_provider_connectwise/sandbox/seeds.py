@@ -1,5 +1,7 @@
 """Seeds: ``demo`` (a small MSP with messy devices), ``empty`` (catalogue only) and ``bench:N``.
 
+What they create is data (``seed_data.py``); the functions here read it in order and store it.
+
 Everything is deterministic (a seeded RNG, a fixed epoch for seed timestamps). What a seed creates
 is recorded in ``state.seed`` (a ``SeedInfo``) so tests look ids up by name.
 
@@ -39,14 +41,19 @@ or precisions agents actually report. Alerts (``seed.alerts``):
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .models import FactError, SandboxState, SeedInfo
+from . import seed_data as D
+from .models import SandboxState, SeedInfo
 from .models.sites import seed_demo_sites
 
 EPOCH = datetime(2025, 1, 6, 9, 0, 0, tzinfo=timezone.utc)
 MANAGEMENT_LINK = "https://app.addigy.com/devices/{agentid}"
+
+#: ``company(identifier, name, **extra) -> id``, as ``seed_catalogue`` leaves it in ``info.notes``.
+AddCompany = Callable[..., int]
 
 
 def _ts(days: float) -> str:
@@ -62,12 +69,7 @@ def apply_seed(state: SandboxState, seed: str) -> SeedInfo:
     elif name == "empty":
         info = seed_catalogue(state, SeedInfo(name="empty"))
     elif name.startswith("bench"):
-        parts = name.split(":")
-        try:
-            n = int(parts[1]) if len(parts) > 1 else 1000
-            c = int(parts[2]) if len(parts) > 2 else 10
-        except ValueError:
-            raise ValueError(f"bad bench seed {seed!r}: use bench:N or bench:N:C") from None
+        n, c = _bench_args(seed, name)
         info = generate(state, n_devices=n, n_companies=c)
     else:
         raise ValueError(f"unknown seed {seed!r} (demo, empty, bench:N[:C])")
@@ -75,43 +77,70 @@ def apply_seed(state: SandboxState, seed: str) -> SeedInfo:
     return info
 
 
+def _bench_args(seed: str, name: str) -> tuple[int, int]:
+    parts = name.split(":")
+    try:
+        return (int(parts[1]) if len(parts) > 1 else 1000, int(parts[2]) if len(parts) > 2 else 10)
+    except ValueError:
+        raise ValueError(f"bad bench seed {seed!r}: use bench:N or bench:N:C") from None
+
+
+# ---------------------------------------------------------------- catalogue (every seed)
+
+
 def seed_catalogue(state: SandboxState, info: SeedInfo) -> SeedInfo:
     """Boards, statuses, configuration statuses/types, priorities and the MSP's own company."""
-    cw = state.connectwise
-    ins = cw.insert
 
     def company(identifier: str, name: str, **extra: Any) -> int:
-        rec = ins(
-            "companies",
-            {
-                "identifier": identifier,
-                "name": name,
-                "status": {"id": 1, "name": "Active"},
-                "addressLine1": extra.pop("addressLine1", "1 Main Street"),
-                "city": extra.pop("city", "Tampa"),
-                "state": extra.pop("state", "FL"),
-                "zip": extra.pop("zip", "33602"),
-                "phoneNumber": extra.pop("phoneNumber", "8135550100"),
-                "website": extra.pop("website", f"www.{identifier.lower()}.example"),
-                "types": [{"id": 1, "name": "Client"}],
-                "deletedFlag": extra.pop("deletedFlag", False),
-                **extra,
-            },
-            entered=_ts(-400),
-        )
-        info.companies[identifier] = rec["id"]
-        return rec["id"]
+        return add_company(state, info, identifier, name, **extra)
 
-    company("DemoMSP", "Demo MSP", types=[{"id": 5, "name": "Owner"}])
+    identifier, name, extra = D.OWN_COMPANY
+    company(identifier, name, **extra)
+    _seed_boards(state, info)
+    _seed_configuration_catalogue(state, info)
+    _seed_priorities(state, info)
+    seed_classification(state, info)
+    info.notes["company"] = company
+    return info
 
-    def board(name: str, *, inactive: bool = False) -> int:
+
+def add_company(state: SandboxState, info: SeedInfo, identifier: str, name: str, /, **extra: Any) -> int:
+    """Store a client company (a Tampa address unless ``extra`` says otherwise); return its id.
+
+    ``extra`` may hold a field called ``state``, hence the positional-only parameters.
+    """
+    rec = state.connectwise.insert(
+        "companies",
+        {
+            "identifier": identifier,
+            "name": name,
+            "status": {"id": 1, "name": "Active"},
+            "addressLine1": extra.pop("addressLine1", "1 Main Street"),
+            "city": extra.pop("city", "Tampa"),
+            "state": extra.pop("state", "FL"),
+            "zip": extra.pop("zip", "33602"),
+            "phoneNumber": extra.pop("phoneNumber", "8135550100"),
+            "website": extra.pop("website", f"www.{identifier.lower()}.example"),
+            "types": [{"id": 1, "name": "Client"}],
+            "deletedFlag": extra.pop("deletedFlag", False),
+            **extra,
+        },
+        entered=_ts(-400),
+    )
+    info.companies[identifier] = rec["id"]
+    return rec["id"]
+
+
+def _seed_boards(state: SandboxState, info: SeedInfo) -> None:
+    ins = state.connectwise.insert
+    for board_name, board in D.BOARDS.items():
         rec = ins(
             "boards",
             {
-                "name": name,
+                "name": board_name,
                 "location": {"id": 2, "name": "Tampa Office"},
                 "department": {"id": 10, "name": "Services"},
-                "inactiveFlag": inactive,
+                "inactiveFlag": board["inactive"],
                 "projectFlag": False,
                 "billTime": "Billable",
                 "billExpense": "Billable",
@@ -119,87 +148,46 @@ def seed_catalogue(state: SandboxState, info: SeedInfo) -> SeedInfo:
             },
             entered=_ts(-300),
         )
-        info.boards[name] = rec["id"]
-        info.board_statuses[name] = {}
-        return rec["id"]
+        info.boards[board_name] = rec["id"]
+        info.board_statuses[board_name] = {}
+        for status_name, sort, flags in board["statuses"]:
+            closed = flags.get("closed", False)
+            status = ins(
+                "board_statuses",
+                {
+                    "name": status_name,
+                    "board": {"id": rec["id"]},
+                    "sortOrder": sort,
+                    "displayOnBoard": not closed,
+                    "inactive": flags.get("inactive", False),
+                    "closedStatus": closed,
+                    "timeEntryNotAllowed": False,
+                    "defaultFlag": flags.get("default", False),
+                    "escalationStatus": "Resolved" if closed else "NoEscalation",
+                    "customerPortalFlag": False,
+                },
+                entered=_ts(-300),
+            )
+            info.board_statuses[board_name][status_name] = status["id"]
 
-    def status(
-        board_name: str,
-        name: str,
-        sort: int,
-        *,
-        closed: bool = False,
-        default: bool = False,
-        inactive: bool = False,
-    ) -> int:
-        rec = ins(
-            "board_statuses",
-            {
-                "name": name,
-                "board": {"id": info.boards[board_name]},
-                "sortOrder": sort,
-                "displayOnBoard": not closed,
-                "inactive": inactive,
-                "closedStatus": closed,
-                "timeEntryNotAllowed": False,
-                "defaultFlag": default,
-                "escalationStatus": "Resolved" if closed else "NoEscalation",
-                "customerPortalFlag": False,
-            },
-            entered=_ts(-300),
-        )
-        info.board_statuses[board_name][name] = rec["id"]
-        return rec["id"]
 
-    board("Monitoring")
-    status("Monitoring", "New", 0, default=True)
-    status("Monitoring", "In Progress", 1)
-    status("Monitoring", "Waiting on Client", 2)
-    status("Monitoring", "Resolved", 3, closed=True)
-    status("Monitoring", "Closed", 4, closed=True)
-    status("Monitoring", "Legacy Open", 9, inactive=True)
-
-    board("Help Desk")
-    status("Help Desk", "New", 0, default=True)
-    status("Help Desk", "Assigned", 1)
-    status("Help Desk", "Closed", 5, closed=True)
-    status("Help Desk", "Cancelled", 6, closed=True)
-    status("Help Desk", "Old Closed", 9, closed=True, inactive=True)
-
-    board("Projects Archive", inactive=True)
-    status("Projects Archive", "New", 0, default=True)
-    status("Projects Archive", "Closed", 1, closed=True)
-
-    for desc, closed, default in (
-        ("Active", False, True),
-        ("Inactive", True, False),
-        ("In Repair", False, False),
-    ):
+def _seed_configuration_catalogue(state: SandboxState, info: SeedInfo) -> None:
+    ins = state.connectwise.insert
+    for desc, closed, default in D.CONFIGURATION_STATUSES:
         rec = ins(
             "configuration_statuses",
             {"description": desc, "closedFlag": closed, "defaultFlag": default},
             entered=_ts(-300),
         )
         info.configuration_statuses[desc] = rec["id"]
-
-    for tname, inactive in (
-        ("Managed Mac", False),
-        ("Laptop", False),
-        ("Desktop", False),
-        ("Network Switch", False),
-        ("Legacy Workstation", True),
-        ("Server", False),
-    ):
+    for tname, inactive in D.CONFIGURATION_TYPES:
         rec = ins(
             "configuration_types",
             {"name": tname, "inactiveFlag": inactive, "systemFlag": False},
             entered=_ts(-300),
         )
         info.configuration_types[tname] = rec["id"]
-
-    def question(
-        type_name: str, label: str, text: str, seq: float, *, required: bool, inactive: bool = False
-    ) -> None:
+    for type_name, label, text, seq, required, inactive in D.CONFIGURATION_TYPE_QUESTIONS:
         rec = ins(
             "configuration_type_questions",
             {
@@ -216,22 +204,10 @@ def seed_catalogue(state: SandboxState, info: SeedInfo) -> SeedInfo:
         )
         info.configuration_type_questions[label] = rec["id"]
 
-    question("Server", "server-rack", "Rack location", 1.0, required=True)
-    question("Server", "server-warranty", "Warranty contract", 2.0, required=False)
-    question("Laptop", "laptop-retired-asset-tag", "Asset tag (retired)", 1.0, required=True, inactive=True)
-    question("Managed Mac", "mac-notes", "Owner notes", 1.0, required=False)
 
-    for pid, (pname, level, default) in enumerate(
-        (
-            ("Priority 1 - Emergency Response", "High", False),
-            ("Priority 2 - Quick Response", "High", False),
-            ("Priority 3 - Normal Response", "Medium", True),
-            ("Priority 4 - Schedule Maintenance", "Low", False),
-        ),
-        start=1,
-    ):
-        color = ("Red", "Orange", "Yellow", "Green")[pid - 1]
-        rec = ins(
+def _seed_priorities(state: SandboxState, info: SeedInfo) -> None:
+    for pid, (pname, level, default, color) in enumerate(D.PRIORITIES, start=1):
+        rec = state.connectwise.insert(
             "priorities",
             {
                 "id": pid,
@@ -244,30 +220,11 @@ def seed_catalogue(state: SandboxState, info: SeedInfo) -> SeedInfo:
             },
         )
         info.priorities[pname] = rec["id"]
-    seed_classification(state, info)
-
-    info.notes["company"] = company
-    return info
-
-
-#: Ticket types, subtypes and items per board (the last of each list is inactive).
-CLASSIFICATION: dict[str, dict[str, tuple[str, ...]]] = {
-    "Monitoring": {
-        "board_types": ("Alert", "Maintenance", "Retired Type"),
-        "board_subtypes": ("Hardware", "Software", "Retired Subtype"),
-        "board_items": ("Disk", "Battery", "CPU", "Retired Item"),
-    },
-    "Help Desk": {
-        "board_types": ("Request", "Incident", "Retired Type"),
-        "board_subtypes": ("Printing", "Access", "Retired Subtype"),
-        "board_items": ("Printer", "Laptop", "Retired Item"),
-    },
-}
 
 
 def seed_classification(state: SandboxState, info: SeedInfo) -> None:
     """Board types, subtypes and items of the Monitoring and Help Desk boards."""
-    for board_name, kinds in CLASSIFICATION.items():
+    for board_name, kinds in D.CLASSIFICATION.items():
         board_id = info.boards.get(board_name)
         if board_id is None:
             continue
@@ -282,14 +239,7 @@ def seed_classification(state: SandboxState, info: SeedInfo) -> None:
 
 def seed_contacts(state: SandboxState, info: SeedInfo) -> None:
     """Contacts of AcmeCorp and Globex, with e-mail addresses (one contact has two, one none)."""
-    people: tuple[tuple[str, str, str, str, list[str]], ...] = (
-        ("ann", "AcmeCorp", "Ann", "Archer", ["ann@acme.example"]),
-        ("ben", "AcmeCorp", "Ben", "Baker", ["ben.baker@acme.example", "Ben@Home.example"]),
-        ("desk", "AcmeCorp", "Service", "Desk", ["it@acme.example"]),
-        ("carl", "Globex", "Carl", "Cole", ["carl@globex.example"]),
-        ("nomail", "Globex", "Dana", "Doe", []),
-    )
-    for label, company, first, last, emails in people:
+    for label, company, first, last, emails in D.CONTACTS:
         items = [
             {
                 "type": {"id": 1, "name": "Email"},
@@ -315,6 +265,32 @@ def seed_contacts(state: SandboxState, info: SeedInfo) -> None:
 # ---------------------------------------------------------------- demo
 
 
+def seed_demo(state: SandboxState) -> SeedInfo:
+    """The demo MSP: catalogue, clients, contacts, policies, messy devices, configurations,
+    tickets and alerts (see the module docstring)."""
+    rng = random.Random(4242)
+    info = seed_catalogue(state, SeedInfo(name="demo"))
+    company = info.notes.pop("company")
+    assert callable(company)
+    for identifier, name, extra in D.DEMO_COMPANIES:
+        company(identifier, name, **extra)
+    info.notes["sites"] = seed_demo_sites(state.connectwise, info.companies)
+    seed_contacts(state, info)
+    _demo_policies(state, info)
+    _demo_devices(state, info, rng)
+    _demo_configurations(state, info)
+    _demo_tickets(state, info)
+    _demo_alerts(state, info)
+    return info
+
+
+def _demo_policies(state: SandboxState, info: SeedInfo) -> None:
+    for name, policy_id, company, created in D.DEMO_POLICIES:
+        linked = {"connectwise_account_id": info.companies[company]} if company else {}
+        policy = state.addigy.add_policy(name, policy_id=policy_id, **linked, creation_time=_ts(created))
+        info.policies[name] = policy["policyId"]
+
+
 def _mac(rng: random.Random) -> str:
     return ":".join(f"{rng.randrange(256):02x}" for _ in range(6))
 
@@ -324,36 +300,15 @@ def _serial(rng: random.Random) -> str:
     return "C02" + "".join(rng.choice(alphabet) for _ in range(9))
 
 
-_FIRST = [
-    "Ann",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Erin",
-    "Farid",
-    "Gia",
-    "Hugo",
-    "Ines",
-    "Jon",
-    "Kai",
-    "Lena",
-    "Mo",
-    "Nia",
-]
-_MODELS = [
-    ("MacBookPro18,3", "MacBook Pro"),
-    ("MacBookAir10,1", "MacBook Air"),
-    ("iMac21,1", "iMac"),
-    ("Mac14,3", "Mac mini"),
-    ("Mac13,1", "Mac Studio"),
-]
-_VERSIONS = ["macOS 14.4.1 (23E224)", "macOS 13.6.6 (22G630)", "macOS 15.1 (24B83)", "macOS 12.7.4 (21H1123)"]
+def _agent_id(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
 
 
-def _clean_facts(rng: random.Random, index: int, prefix: str) -> dict[str, Any]:
+def clean_facts(rng: random.Random, index: int, prefix: str) -> dict[str, Any]:
     """A device's facts with Addigy's identifiers and JSON types (numbers, lists, booleans)."""
-    user = rng.choice(_FIRST)
-    model, kind = rng.choice(_MODELS)
+    user = rng.choice(D.FIRST_NAMES)
+    model, kind = rng.choice(D.MODELS)
     mac = _mac(rng)
     return {
         "device_name": f"{prefix}-{user}s-{kind.replace(' ', '')}-{index:02d}",
@@ -362,7 +317,7 @@ def _clean_facts(rng: random.Random, index: int, prefix: str) -> dict[str, Any]:
         "ethernet_ma_cs": [mac],
         "local_ip": f"10.{rng.randrange(1, 20)}.{rng.randrange(0, 255)}.{rng.randrange(2, 254)}",
         "os_platform": "macOS",
-        "system_version": rng.choice(_VERSIONS),
+        "system_version": rng.choice(D.VERSIONS),
         "processor_speed_ghz": rng.choice([2.3, 2.6, 3.2, 3.49, 4.05]),
         "total_memory_gb": rng.choice([8, 16, 32, 64]),
         "current_user": user.lower(),
@@ -372,113 +327,37 @@ def _clean_facts(rng: random.Random, index: int, prefix: str) -> dict[str, Any]:
     }
 
 
-def seed_demo(state: SandboxState) -> SeedInfo:
-    rng = random.Random(4242)
-    info = seed_catalogue(state, SeedInfo(name="demo"))
-    company = info.notes.pop("company")
-    assert callable(company)
-    acme = company("AcmeCorp", "Acme Corporation")
-    globex = company("Globex", "Globex Corporation", city="Springfield")
-    company("Initech", "Initech", city="Austin")
-    company("OldCo", "Old Company (closed)", deletedFlag=True, dateDeleted=_ts(-30), deletedBy="admin")
-    company("Apple", "Apple Inc.", isVendorFlag=True, city="Cupertino", state="CA")
-    info.notes["sites"] = seed_demo_sites(state.connectwise, info.companies)
-    seed_contacts(state, info)
+def _demo_devices(state: SandboxState, info: SeedInfo, rng: random.Random) -> None:
+    for policy, count, prefix, specials in D.DEMO_DEVICES:
+        for i in range(count):
+            overrides = dict(specials[i]) if i < len(specials) else {}
+            label = overrides.pop("label", None)
+            facts = clean_facts(rng, i + 1, prefix)
+            for key, value in overrides.items():
+                if value is D.MISSING:
+                    facts.pop(key, None)
+                else:
+                    facts[key] = value
+            aid = _agent_id(rng)
+            state.addigy.add_device(
+                info.policies[policy], facts, agentid=aid, audit_date=_ts(-1 + (i + 1) / 100)
+            )
+            if label:
+                info.devices[label] = aid
+        if policy == "Globex Fleet":
+            _unenrolled_device(state, info, info.policies[policy])
 
-    ad = state.addigy
-    p_acme = ad.add_policy(
-        "Acme Workstations",
-        policy_id="7a1c0f3e-0001-4c55-9a3b-acme00000001",
-        connectwise_account_id=acme,
-        creation_time=_ts(-200),
-    )["policyId"]
-    p_globex = ad.add_policy(
-        "Globex Fleet",
-        policy_id="7a1c0f3e-0002-4c55-9a3b-globex000002",
-        connectwise_account_id=globex,
-        creation_time=_ts(-190),
-    )["policyId"]
-    p_lab = ad.add_policy(
-        "Lab Macs", policy_id="7a1c0f3e-0003-4c55-9a3b-lab000000003", creation_time=_ts(-180)
-    )["policyId"]
-    info.policies = {"Acme Workstations": p_acme, "Globex Fleet": p_globex, "Lab Macs": p_lab}
 
-    def agent_id() -> str:
-        h = f"{rng.getrandbits(128):032x}"
-        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:32]}"
-
-    def device(policy: str, index: int, prefix: str, label: str | None = None, **overrides: Any) -> str:
-        facts = _clean_facts(rng, index, prefix)
-        for key, value in overrides.items():
-            if value is _MISSING:
-                facts.pop(key, None)
-            else:
-                facts[key] = value
-        aid = agent_id()
-        ad.add_device(policy, facts, agentid=aid, audit_date=_ts(-1 + index / 100))
-        if label:
-            info.devices[label] = aid
-        return aid
-
-    # Policy 1: Acme (20 devices, several messy).
-    acme_devices: list[dict[str, Any]] = [
-        dict(label="historical-1"),
-        dict(label="historical-2"),
-        dict(label="ours-inactive"),
-        dict(
-            label="overlong-name",
-            device_name="Acme " + "Extremely Long Device Name " * 4 + "MacBook Pro 16-inch",
-        ),
-        dict(label="quoted-name", device_name='Bob\'s "Work" Mac\\Book'),
-        dict(label="unicode-name-1", device_name="Zoë’s MacBook Pro"),
-        dict(label="mac-dashes", ethernet_mac_address="aa-bb-cc-dd-ee-01"),
-        dict(label="mac-dots", ethernet_mac_address="aabb.ccdd.ee02"),
-        dict(label="mac-bare", ethernet_mac_address="AABBCCDDEE03"),
-        # Numbers as Addigy reports them, not always round (labels kept from the text forms).
-        dict(label="ram-gb-text", total_memory_gb=16.0),
-        dict(label="ram-bytes", total_memory_gb=17179869184),  # an agent reporting bytes
-        dict(label="cpu-ghz-text", processor_speed_ghz=2.2999999523),
-        dict(
-            label="missing-facts",
-            serial_number=_MISSING,
-            ethernet_mac_address=_MISSING,
-            ethernet_ma_cs=_MISSING,
-            current_user=_MISSING,
-        ),
-        dict(label="null-facts", serial_number=None, local_ip=None, current_user=None),
-        dict(
-            label="error-facts",
-            serial_number=FactError("fact collection timed out"),
-            ethernet_mac_address=FactError("no ethernet interface"),
-        ),
-    ]
-    for i in range(20):
-        spec = acme_devices[i] if i < len(acme_devices) else {}
-        spec = dict(spec)
-        device(p_acme, i + 1, "ACME", **spec)
-
-    # Policy 2: Globex (18 devices, and one without an agent id).
-    globex_devices: list[dict[str, Any]] = [
-        dict(label="unicode-name-2", device_name="山田のMacBook Air"),
-        dict(label="ram-mb", total_memory_gb=15.99),
-        dict(label="cpu-mhz", processor_speed_ghz=2300),  # an agent reporting MHz
-        dict(label="mac-upper-colons", ethernet_mac_address="A4:83:E7:0B:1C:2D"),
-        # A fact the integration cannot normalise: the device is linked, its MAC address is not
-        # written, and its result carries a warning saying so.
-        dict(label="bad-mac", ethernet_mac_address="not-a-mac"),
-    ]
-    for i in range(18):
-        spec = dict(globex_devices[i]) if i < len(globex_devices) else {}
-        device(p_globex, i + 1, "GLX", **spec)
+def _unenrolled_device(state: SandboxState, info: SeedInfo, policy_id: str) -> None:
     # A device that cannot have a configuration: Addigy lists it without an agent id and without
     # any facts (an enrolment that never completed). Nothing identifies it in ConnectWise, so it
     # fails and Globex Fleet shows the seed's red icon (partially linked) until it enrols or is
     # removed. Added without drawing from the RNG, so every other device is as it was.
-    ad.add_device_record(
+    state.addigy.add_device_record(
         {
             "agentid": "",
-            "orgid": ad.org_id,
-            "policy_id": p_globex,
+            "orgid": state.addigy.org_id,
+            "policy_id": policy_id,
             "audit_date": _ts(-1),
             "agent_audit_date": _ts(-1),
             "facts": None,
@@ -486,31 +365,24 @@ def seed_demo(state: SandboxState) -> SeedInfo:
     )
     info.devices["no-agent-id"] = ""
 
-    # Policy 3: Lab (12 devices, not linked).
-    dup_serial = "VMWVK1D9CE5ZZ"
-    lab_devices = [
-        dict(label="unicode-name-3", device_name="Ольга iMac"),
-        dict(label="dup-serial-1", serial_number=dup_serial, hardware_model="VMware7,1"),
-        dict(label="dup-serial-2", serial_number=dup_serial, hardware_model="VMware7,1"),
-    ]
-    for i in range(12):
-        spec = dict(lab_devices[i]) if i < len(lab_devices) else {}
-        device(p_lab, i + 1, "LAB", **spec)
 
-    # ---------------------------------------------------------------- existing configurations
-    cw = state.connectwise
+def _add_configuration(state: SandboxState, info: SeedInfo, label: str, **fields: Any) -> int:
+    rec = state.connectwise.insert("configurations", {"activeFlag": True, **fields}, entered=_ts(-120))
+    status_id = fields.get("status", {}).get("id")
+    rec["activeFlag"] = status_id != info.configuration_statuses["Inactive"]
+    info.configurations[label] = rec["id"]
+    return rec["id"]
+
+
+def _demo_configurations(state: SandboxState, info: SeedInfo) -> None:
+    """Adoption candidates and an earlier binding of policy-1 devices, then the others' devices."""
+    ad, acme = state.addigy, info.companies["AcmeCorp"]
     types, statuses = info.configuration_types, info.configuration_statuses
-
-    def config(label: str, **fields: Any) -> int:
-        rec = cw.insert("configurations", {"activeFlag": True, **fields}, entered=_ts(-120))
-        status_id = fields.get("status", {}).get("id")
-        rec["activeFlag"] = status_id != statuses["Inactive"]
-        info.configurations[label] = rec["id"]
-        return rec["id"]
-
     for n in (1, 2):
         d = ad.device(info.devices[f"historical-{n}"])["facts"]
-        config(
+        _add_configuration(
+            state,
+            info,
             f"acme-historical-{n}",
             name=f"{d['device_name']['value']} (imported)",
             type={"id": types["Managed Mac"]},
@@ -521,7 +393,9 @@ def seed_demo(state: SandboxState) -> SeedInfo:
             notes="Imported from the old spreadsheet in 2021.",
         )
     ours = ad.device(info.devices["ours-inactive"])
-    config(
+    _add_configuration(
+        state,
+        info,
         "acme-ours-inactive",
         name=ours["facts"]["device_name"]["value"],
         type={"id": types["Managed Mac"]},
@@ -532,161 +406,53 @@ def seed_demo(state: SandboxState) -> SeedInfo:
         macAddress=ours["facts"]["ethernet_mac_address"]["value"],
         managementLink=MANAGEMENT_LINK.format(agentid=ours["agentid"]),
     )
-    config(
-        "acme-core-switch",
-        name="ACME-CORE-SW01",
-        type={"id": types["Network Switch"]},
-        status={"id": statuses["Active"]},
-        company={"id": acme},
-        serialNumber="FOC1234X0AB",
-        ipAddress="10.0.0.2",
-        vendor={"id": info.companies["Apple"]},
-        managementLink="https://unifi.acme.example/switch/1",
-    )
-    config(
-        "acme-rmm-laptop",
-        name="ACME-LT-0042",
-        type={"id": types["Laptop"]},
-        status={"id": statuses["Active"]},
-        company={"id": acme},
-        deviceIdentifier="RMM-000042",
-        serialNumber="5CG1234XYZ",
-        managementLink="https://rmm.example.net/devices/RMM-000042",
-    )
-    config(
-        "acme-server",
-        name="ACME-FS01",
-        type={"id": types["Server"]},
-        status={"id": statuses["Active"]},
-        company={"id": acme},
-        serialNumber="CZJ0123ABC",
-        questions=[
-            {
-                "questionId": info.configuration_type_questions["server-rack"],
-                "question": "Rack location",
-                "answer": "Rack 2, U14",
-                "fieldType": "Text",
-                "requiredFlag": True,
-                "sequenceNumber": 1.0,
-            }
-        ],
-    )
-    config(
-        "acme-printer",
-        name="ACME-PRN-2F",
-        type={"id": types["Desktop"]},
-        status={"id": statuses["In Repair"]},
-        company={"id": acme},
-        ipAddress="10.0.3.40",
-    )
-    config(
-        "globex-firewall",
-        name="GLX-FW01",
-        type={"id": types["Network Switch"]},
-        status={"id": statuses["Active"]},
-        company={"id": globex},
-        serialNumber="FGT60F0000001",
-    )
-
-    # ---------------------------------------------------------------- tickets and alerts
-    mon = info.boards["Monitoring"]
-    t_open = cw.insert(
-        "tickets",
-        {
-            "summary": "Disk space low on ACME-FS01",
-            "recordType": "ServiceTicket",
-            "board": {"id": mon},
-            "status": {"id": info.board_statuses["Monitoring"]["New"]},
-            "company": {"id": acme},
-            "priority": {"id": info.priorities["Priority 3 - Normal Response"]},
-            "severity": "Medium",
-            "impact": "Medium",
-            "closedFlag": False,
-        },
-        entered=_ts(-3),
-    )
-    t_closed = cw.insert(
-        "tickets",
-        {
-            "summary": "Backup failed on ACME-FS01",
-            "recordType": "ServiceTicket",
-            "board": {"id": mon},
-            "status": {"id": info.board_statuses["Monitoring"]["Closed"]},
-            "company": {"id": acme},
-            "priority": {"id": info.priorities["Priority 3 - Normal Response"]},
-            "severity": "Medium",
-            "impact": "Medium",
-            "closedFlag": True,
-            "closedDate": _ts(-5),
-            "closedBy": "jtech",
-        },
-        entered=_ts(-7),
-    )
-    info.tickets = {"acme-open": t_open["id"], "acme-closed": t_closed["id"]}
-
-    acme_dev = ad.devices_in(p_acme)
-    info.alerts["disk-full"] = ad.raise_alert(
-        acme_dev[3]["agentid"],
-        "Disk almost full",
-        level="critical",
-        category="Storage",
-        fact_identifier="free_disk_space_percent",
-        value=3,
-        created_date=_ts(-0.5),
-        alert_id="65a0c0ffee00000000000001",
-    )["id"]
-    info.alerts["cpu-high"] = ad.raise_alert(
-        acme_dev[4]["agentid"],
-        "CPU usage high",
-        level="warning",
-        category="Performance",
-        fact_identifier="cpu_usage_percent",
-        value=97,
-        created_date=_ts(-0.4),
-        alert_id="65a0c0ffee00000000000002",
-    )["id"]
-    info.alerts["battery"] = ad.raise_alert(
-        acme_dev[5]["agentid"],
-        "Battery health poor",
-        level="info",
-        category="Hardware",
-        fact_identifier="battery_health",
-        value="Service Recommended",
-        created_date=_ts(-2),
-        alert_id="65a0c0ffee00000000000003",
-    )["id"]
-    ad.acknowledge_alert(info.alerts["battery"])
-    info.alerts["resolved-old"] = ad.raise_alert(
-        ad.devices_in(p_globex)[0]["agentid"],
-        "Disk almost full",
-        level="critical",
-        category="Storage",
-        fact_identifier="free_disk_space_percent",
-        value=4,
-        created_date=_ts(-10),
-        alert_id="65a0c0ffee00000000000004",
-    )["id"]
-    ad.resolve_alert(info.alerts["resolved-old"])
-    info.alerts["no-ticket"] = ad.raise_alert(
-        acme_dev[6]["agentid"],
-        "Software update available",
-        level="info",
-        category="Updates",
-        fact_identifier="pending_updates",
-        value=2,
-        send_ticket=False,
-        created_date=_ts(-0.2),
-        alert_id="65a0c0ffee00000000000005",
-    )["id"]
-    return info
+    for spec in D.DEMO_CONFIGURATIONS:
+        fields = {k: _configuration_field(info, k, v) for k, v in spec.items() if k != "label"}
+        _add_configuration(state, info, spec["label"], **fields)
 
 
-class _Missing:
-    def __repr__(self) -> str:
-        return "<missing fact>"
+def _configuration_field(info: SeedInfo, key: str, value: Any) -> Any:
+    """A data value with its named target turned into a reference by id."""
+    if key == "type":
+        return {"id": info.configuration_types[value]}
+    if key == "status":
+        return {"id": info.configuration_statuses[value]}
+    if key in ("company", "vendor"):
+        return {"id": info.companies[value]}
+    if key == "questions":
+        return [{**q, "questionId": info.configuration_type_questions[q["questionId"]]} for q in value]
+    return value
 
 
-_MISSING: Any = _Missing()
+def _demo_tickets(state: SandboxState, info: SeedInfo) -> None:
+    for spec in D.DEMO_TICKETS:
+        board = spec["board"]
+        refs = {
+            "board": info.boards[board],
+            "status": info.board_statuses[board][spec["status"]],
+            "company": info.companies[spec["company"]],
+            "priority": info.priorities[spec["priority"]],
+        }
+        fields = {
+            k: {"id": refs[k]} if k in refs else v for k, v in spec.items() if k not in ("label", "entered")
+        }
+        rec = state.connectwise.insert("tickets", fields, entered=_ts(spec["entered"]))
+        info.tickets[spec["label"]] = rec["id"]
+
+
+def _demo_alerts(state: SandboxState, info: SeedInfo) -> None:
+    ad = state.addigy
+    for spec in D.DEMO_ALERTS:
+        device = ad.devices_in(info.policies[spec["policy"]])[spec["device"]]
+        options = {
+            k: v for k, v in spec.items() if k not in ("label", "policy", "device", "name", "created", "then")
+        }
+        alert = ad.raise_alert(device["agentid"], spec["name"], **options, created_date=_ts(spec["created"]))
+        info.alerts[spec["label"]] = alert["id"]
+        if spec.get("then") == "acknowledge":
+            ad.acknowledge_alert(alert["id"])
+        elif spec.get("then") == "resolve":
+            ad.resolve_alert(alert["id"])
 
 
 # ---------------------------------------------------------------- bench
@@ -702,61 +468,55 @@ def generate(state: SandboxState, n_devices: int, n_companies: int = 10, *, link
     info = seed_catalogue(state, SeedInfo(name=f"bench:{n_devices}:{n_companies}"))
     company = info.notes.pop("company")
     assert callable(company)
-    ad = state.addigy
+    policies = _bench_policies(state, info, company, n_companies, linked)
+    org, stamp = state.addigy.org_id, _ts(0)
+    for i in range(n_devices):
+        state.addigy.add_device_record(_bench_device(i, policies[i % n_companies], org, stamp))
+    info.notes["devices"] = n_devices
+    return info
+
+
+def _bench_policies(
+    state: SandboxState, info: SeedInfo, company: AddCompany, n_companies: int, linked: bool
+) -> list[str]:
     policies = []
     for c in range(n_companies):
         cid = company(f"BenchCo{c + 1:04d}", f"Bench Company {c + 1}")
         pid = f"bench-policy-{c + 1:04d}"
-        ad.add_policy(f"Bench Policy {c + 1}", policy_id=pid, connectwise_account_id=cid if linked else None)
+        state.addigy.add_policy(
+            f"Bench Policy {c + 1}", policy_id=pid, connectwise_account_id=cid if linked else None
+        )
         info.policies[f"Bench Policy {c + 1}"] = pid
         policies.append(pid)
-    org = ad.org_id
-    stamp = _ts(0)
-    versions = _VERSIONS
-    for i in range(n_devices):
-        pid = policies[i % n_companies]
-        aid = f"bench-{i:08d}-0000-4000-8000-000000000000"
-        n = i + 1
-        ad.add_device_record(
-            {
-                "agentid": aid,
-                "orgid": org,
-                "policy_id": pid,
-                "audit_date": stamp,
-                "agent_audit_date": stamp,
-                "facts": {
-                    "device_name": {"value": f"BENCH-MAC-{n:06d}", "type": "string", "error_msg": None},
-                    "serial_number": {"value": f"C02B{n:08d}", "type": "string", "error_msg": None},
-                    "ethernet_mac_address": {
-                        "value": f"02:00:{(n >> 24) & 255:02x}:{(n >> 16) & 255:02x}:{(n >> 8) & 255:02x}:{n & 255:02x}",
-                        "type": "string",
-                        "error_msg": None,
-                    },
-                    "local_ip": {
-                        "value": f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}",
-                        "type": "string",
-                        "error_msg": None,
-                    },
-                    "os_platform": {"value": "macOS", "type": "string", "error_msg": None},
-                    "system_version": {
-                        "value": versions[n % len(versions)],
-                        "type": "string",
-                        "error_msg": None,
-                    },
-                    "ethernet_ma_cs": {
-                        "value": [
-                            f"02:00:{(n >> 24) & 255:02x}:{(n >> 16) & 255:02x}:{(n >> 8) & 255:02x}:{n & 255:02x}"
-                        ],
-                        "type": "list",
-                        "error_msg": None,
-                    },
-                    "processor_speed_ghz": {"value": 3.2, "type": "number", "error_msg": None},
-                    "total_memory_gb": {"value": 16, "type": "number", "error_msg": None},
-                    "current_user": {"value": f"user{n}", "type": "string", "error_msg": None},
-                    "hardware_model": {"value": "MacBookPro18,3", "type": "string", "error_msg": None},
-                    "policy_ids": {"value": [pid], "type": "list", "error_msg": None},
-                },
-            }
-        )
-    info.notes["devices"] = n_devices
-    return info
+    return policies
+
+
+def _fact(value: Any, kind: str = "string") -> dict[str, Any]:
+    return {"value": value, "type": kind, "error_msg": None}
+
+
+def _bench_device(i: int, pid: str, org: str, stamp: str) -> dict[str, Any]:
+    """Bench device ``i`` (0-based): numbered name, serial number, MAC and IP addresses."""
+    n = i + 1
+    mac = f"02:00:{(n >> 24) & 255:02x}:{(n >> 16) & 255:02x}:{(n >> 8) & 255:02x}:{n & 255:02x}"
+    return {
+        "agentid": f"bench-{i:08d}-0000-4000-8000-000000000000",
+        "orgid": org,
+        "policy_id": pid,
+        "audit_date": stamp,
+        "agent_audit_date": stamp,
+        "facts": {
+            "device_name": _fact(f"BENCH-MAC-{n:06d}"),
+            "serial_number": _fact(f"C02B{n:08d}"),
+            "ethernet_mac_address": _fact(mac),
+            "local_ip": _fact(f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"),
+            "os_platform": _fact("macOS"),
+            "system_version": _fact(D.VERSIONS[n % len(D.VERSIONS)]),
+            "ethernet_ma_cs": _fact([mac], "list"),
+            "processor_speed_ghz": _fact(3.2, "number"),
+            "total_memory_gb": _fact(16, "number"),
+            "current_user": _fact(f"user{n}"),
+            "hardware_model": _fact("MacBookPro18,3"),
+            "policy_ids": _fact([pid], "list"),
+        },
+    }
