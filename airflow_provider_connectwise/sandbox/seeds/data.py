@@ -1,16 +1,16 @@
 """What the seeds create, as data: the catalogue every seed shares and the ``demo`` seed's MSP.
 
-``seeds.py`` reads this in order (the order fixes the ids). ``entered`` and ``created`` are days
-from ``seeds.EPOCH`` (2025-01-06 09:00 UTC); dates stored on records are written out. References
-name their target (a company identifier, a board, a
-status, a configuration type, a question label) and ``seeds.py`` turns them into ids.
+``catalogue.py``, ``demo.py`` and ``bench.py`` read this in order (the order fixes the ids).
+``entered`` and ``created`` are days from ``catalogue.EPOCH`` (2025-01-06 09:00 UTC); dates stored
+on records are written out. References name their target (a company identifier, a board, a status,
+a configuration type, a question label) and the seed turns them into ids.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .models.addigy import FactError
+from ..models.addigy import FactError
 
 
 class _Missing:
@@ -23,7 +23,7 @@ MISSING: Any = _Missing()
 
 # ---------------------------------------------------------------- catalogue (every seed)
 
-#: The MSP's own company (``seeds.add_company`` fills the address and flags).
+#: The MSP's own company (``catalogue.add_company`` fills the address and flags).
 OWN_COMPANY: tuple[str, str, dict[str, Any]] = (
     "DemoMSP",
     "Demo MSP",
@@ -234,7 +234,7 @@ DEMO_POLICIES: tuple[tuple[str, str, str | None, float], ...] = (
     ("Lab Macs", "7a1c0f3e-0003-4c55-9a3b-lab000000003", None, -180),
 )
 
-#: The random device-name parts (``seeds.clean_facts``).
+#: The random device-name parts (``demo.clean_facts``).
 FIRST_NAMES = [
     "Ann",
     "Ben",
