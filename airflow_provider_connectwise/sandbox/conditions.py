@@ -217,14 +217,7 @@ def _compile_match(node: Comparison, info: FieldInfo) -> Predicate3:
         def match(v: str) -> bool:
             return needle in v.casefold()
 
-    def like_(rec: Any) -> bool | None:
-        v = getter(rec)
-        if v is None:
-            return None
-        r = match(v if isinstance(v, str) else str(v))
-        return not r if negated else r
-
-    return like_
+    return _tested(getter, lambda v: match(v if isinstance(v, str) else str(v)), negated)
 
 
 def _compile_in(node: Comparison, info: FieldInfo) -> Predicate3:
@@ -241,14 +234,7 @@ def _compile_in(node: Comparison, info: FieldInfo) -> Predicate3:
         _check_literal(info, lit, "=")
         allowed.add(fold(lit.value) if info.type == "string" else lit.value)
 
-    def in_(rec: Any) -> bool | None:
-        v = _normalise(info, getter(rec))
-        if v is None:
-            return None
-        r = v in allowed
-        return not r if negated else r
-
-    return in_
+    return _tested(lambda rec: _normalise(info, getter(rec)), lambda v: v in allowed, negated)
 
 
 def _compile_compare(node: Comparison, info: FieldInfo) -> Predicate3:
@@ -270,13 +256,21 @@ def _compile_compare(node: Comparison, info: FieldInfo) -> Predicate3:
     target = fold(lit.value) if info.type == "string" else lit.value
     cmp = _OPS[op]
 
-    def compare(rec: Any) -> bool | None:
-        v = _normalise(info, getter(rec))
+    return _tested(lambda rec: _normalise(info, getter(rec)), lambda v: cmp(v, target), False)
+
+
+def _tested(read: Callable[[Any], Any], test: Callable[[Any], bool], negated: bool) -> Predicate3:
+    """``test`` of the value ``read`` from a record (``not`` it when ``negated``); unknown (``None``)
+    when the value is null, as in SQL."""
+
+    def predicate(rec: Any) -> bool | None:
+        v = read(rec)
         if v is None:
             return None
-        return cmp(v, target)
+        r = test(v)
+        return not r if negated else r
 
-    return compare
+    return predicate
 
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {

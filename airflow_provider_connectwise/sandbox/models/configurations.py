@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..exceptions import BadRequest, InvalidObject, field_error
+from ..exceptions import InvalidObject, field_error
 from . import resources as R
 from .patch import patch
 from .rendering import render
-from .validation import apply_input, check_active_refs, check_common, stamp
+from .validation import check_active_refs, check_common, read_body, stamp
 
 if TYPE_CHECKING:
     from .connectwise import ConnectWiseBackend
@@ -27,12 +27,8 @@ FieldErrors = list[dict[str, str]]
 def validated_configuration(backend: ConnectWiseBackend, body: Any) -> Record:
     """Validate a whole configuration as POST takes it (bulk POST and PUT reuse it); return the
     record to store, without id or ``_info``; raise ``BadRequest``/``InvalidObject``."""
-    if not isinstance(body, Mapping):
-        raise BadRequest("The request body must be a JSON object.")
     with backend.lock:
-        errors: FieldErrors = []
-        record: Record = {"id": None}
-        changed = apply_input(backend, R.CONFIGURATIONS, record, body, errors)
+        record, changed, errors = read_body(backend, R.CONFIGURATIONS, body)
         changed |= {k for k in ("type", "company", "status") if record.get(k)}
         check_common(R.CONFIGURATIONS, record, errors)
         check_active_refs(backend, R.CONFIGURATIONS, record, changed, errors)

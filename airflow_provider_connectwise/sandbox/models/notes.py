@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..exceptions import BadRequest, InvalidObject, NotFound, field_error
 from .patch import patch
 from .resources import RefSpec, Resource
-from .validation import apply_input
+from .validation import read_body
 
 if TYPE_CHECKING:
     from .connectwise import ConnectWiseBackend, Record
@@ -119,9 +119,7 @@ def create_note(
         raise BadRequest("The request body must be a JSON object.")
     with backend.lock:
         materialise_initial(backend, ticket_id)
-        errors: list[dict[str, str]] = []
-        record: Record = {"id": None}
-        apply_input(backend, TICKET_NOTES, record, body, errors)
+        record, _, errors = read_body(backend, TICKET_NOTES, body)
         _check(record, errors)
         if errors:
             raise InvalidObject(TICKET_NOTES.label, errors)

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..conditions import fold
-from ..exceptions import BadRequest, InvalidObject, field_error
+from ..exceptions import InvalidObject, field_error
 from . import classification, contacts
 from . import resources as R
 from .patch import patch
 from .rendering import render
-from .validation import apply_input, check_active_refs, check_common, stamp
+from .validation import check_active_refs, check_common, read_body, stamp
 
 if TYPE_CHECKING:
     from .connectwise import ConnectWiseBackend
@@ -38,12 +38,8 @@ def create_ticket(
     backend: ConnectWiseBackend, body: Mapping[str, Any], *, actor: str | None = None
 ) -> Record:
     """POST /service/tickets."""
-    if not isinstance(body, Mapping):
-        raise BadRequest("The request body must be a JSON object.")
     with backend.lock:
-        errors: FieldErrors = []
-        record: Record = {"id": None}
-        changed = apply_input(backend, R.TICKETS, record, body, errors)
+        record, changed, errors = read_body(backend, R.TICKETS, body)
         post_only = {k: body[k] for k in R.TICKET_POST_ONLY if isinstance(body.get(k), str)}
         for k in R.TICKET_POST_ONLY:
             record.pop(k, None)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import spec
 from ..conditions import fold, parse_datetime
-from ..exceptions import field_error
+from ..exceptions import BadRequest, field_error
 from .resources import RefSpec, Resource
 
 if TYPE_CHECKING:
@@ -135,6 +135,21 @@ def parse_value(
         )
         return False, None
     return True, copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+
+
+def read_body(
+    backend: ConnectWiseBackend, resource: Resource, body: Any
+) -> tuple[Record, set[str], FieldErrors]:
+    """A new record from a POST body: ``(record, references set, errors so far)``.
+
+    :raises BadRequest: the body is not a JSON object.
+    """
+    if not isinstance(body, Mapping):
+        raise BadRequest("The request body must be a JSON object.")
+    errors: FieldErrors = []
+    record: Record = {"id": None}
+    changed = apply_input(backend, resource, record, body, errors)
+    return record, changed, errors
 
 
 def apply_input(
