@@ -19,6 +19,7 @@ next ``"`` always ends the string (``name="a\\"b"`` is the string ``a\\`` follow
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -210,18 +211,20 @@ class _Parser:
         return node
 
     def expr(self) -> Any:
-        items = [self.and_expr()]
-        while self.is_keyword("or"):
-            self.take()
-            items.append(self.and_expr())
-        return items[0] if len(items) == 1 else Or(tuple(items))
+        return self._joined("or", self.and_expr, Or)
 
     def and_expr(self) -> Any:
-        items = [self.unary()]
-        while self.is_keyword("and"):
+        return self._joined("and", self.unary, And)
+
+    def _joined(
+        self, keyword: str, operand: Callable[[], Any], node: Callable[[tuple[Any, ...]], Any]
+    ) -> Any:
+        """``operand ( keyword operand )*``: the one operand, or ``node`` of them all."""
+        items = [operand()]
+        while self.is_keyword(keyword):
             self.take()
-            items.append(self.unary())
-        return items[0] if len(items) == 1 else And(tuple(items))
+            items.append(operand())
+        return items[0] if len(items) == 1 else node(tuple(items))
 
     def unary(self) -> Any:
         tok = self.peek()
