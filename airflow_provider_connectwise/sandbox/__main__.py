@@ -11,8 +11,12 @@ import shlex
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .config import Credentials, FaultConfig
+
+if TYPE_CHECKING:
+    from .server import Sandbox
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,34 +65,34 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+#: ``FaultConfig`` field -> command-line option (``args`` attribute).
+_FAULT_OPTIONS = {
+    "latency_ms": "latency_ms",
+    "rate_limit": "rate_limit",
+    "rate_limit_style": "rate_limit_style",
+    "fail_500": "fail_500",
+    "fail_500_text": "fail_500_text",
+    "fail_503": "fail_503",
+    "reset": "reset",
+    "lost_after_commit": "lost_after_commit",
+    "lost_after_commit_mode": "lost_after_commit_mode",
+    "scope": "fault_scope",
+    "seed": "fault_seed",
+}
+_CREDENTIAL_OPTIONS = ("company", "public_key", "private_key", "client_id", "addigy_api_key", "addigy_org_id")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         faults = FaultConfig(
-            latency_ms=args.latency_ms,
-            rate_limit=args.rate_limit,
-            rate_limit_style=args.rate_limit_style,
-            fail_500=args.fail_500,
-            fail_500_text=args.fail_500_text,
-            fail_503=args.fail_503,
-            reset=args.reset,
-            lost_after_commit=args.lost_after_commit,
-            lost_after_commit_mode=args.lost_after_commit_mode,
-            scope=args.fault_scope,
+            **{name: getattr(args, option) for name, option in _FAULT_OPTIONS.items()},
             methods=[m.strip() for m in args.fault_methods.split(",")] if args.fault_methods else None,
-            seed=args.fault_seed,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    credentials = Credentials(
-        company=args.company,
-        public_key=args.public_key,
-        private_key=args.private_key,
-        client_id=args.client_id,
-        addigy_api_key=args.addigy_api_key,
-        addigy_org_id=args.addigy_org_id,
-    )
+    credentials = Credentials(**{name: getattr(args, name) for name in _CREDENTIAL_OPTIONS})
     from .server import Sandbox
 
     sb = Sandbox(
@@ -99,6 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc}", file=sys.stderr)
         return 1
+    print(_banner(sb, args), flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    sb.serve_forever()
+    print("sandbox stopped", flush=True)
+    return 0
+
+
+def _banner(sb: Sandbox, args: argparse.Namespace) -> str:
+    """Where the sandbox listens, and the Airflow connections to use it."""
     mode = "non-strict" if args.no_strict else "strict"
     lines = [
         f"ConnectWise + Addigy sandbox on {sb.url} (seed {args.seed}, {mode})",
@@ -113,11 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "Press Ctrl-C to stop.",
     ]
-    print("\n".join(lines), flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
-    sb.serve_forever()
-    print("sandbox stopped", flush=True)
-    return 0
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

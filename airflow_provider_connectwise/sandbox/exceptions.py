@@ -39,8 +39,17 @@ class ConnectWiseError(SandboxError):
 
     status = 400
     code = "ConnectWiseApi"
+    #: the message when none is given (conditions with one fixed answer)
+    default_message = ""
 
-    def __init__(self, message: str, errors: list[dict[str, Any]] | None = None, *, code: str | None = None):
+    def __init__(
+        self,
+        message: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        code: str | None = None,
+    ):
+        message = self.default_message if message is None else message
         super().__init__(message)
         self.message = message
         self.errors = errors
@@ -90,28 +99,19 @@ class ContractRefused(ConnectWiseError):
 class ClientIdRequired(ConnectWiseError):
     status = 400
     code = "InvalidClientId"
-
-    def __init__(
-        self,
-        message: str = "A valid clientId header is required (https://developer.connectwise.com/ClientID).",
-    ):
-        super().__init__(message)
+    default_message = "A valid clientId header is required (https://developer.connectwise.com/ClientID)."
 
 
 class Unauthorized(ConnectWiseError):
     status = 401
     code = "Unauthorized"
-
-    def __init__(self, message: str = "Incorrect public/private key"):
-        super().__init__(message)
+    default_message = "Incorrect public/private key"
 
 
 class Forbidden(ConnectWiseError):
     status = 403
     code = "Security"
-
-    def __init__(self, message: str = "You do not have security permission to perform this action."):
-        super().__init__(message)
+    default_message = "You do not have security permission to perform this action."
 
 
 class NotFound(ConnectWiseError):
@@ -126,14 +126,21 @@ class NotImplementedBySandbox(ConnectWiseError):
     code = "NotImplemented"
 
 
-class CannotRoute(SandboxError):
+class PlainTextError(SandboxError):
+    """An answer that is plain text, not JSON (``text``), as ConnectWise's front end sends some."""
+
+    content_type = TEXT
+    text = ""
+
+    def body(self) -> str:
+        return self.text
+
+
+class CannotRoute(PlainTextError):
     """Wrong company or codebase: ConnectWise answers plain text, not JSON."""
 
     status = 404
-    content_type = TEXT
-
-    def body(self) -> str:
-        return "Cannot route. Codebase/company is invalid"
+    text = "Cannot route. Codebase/company is invalid"
 
 
 class ServerError(ConnectWiseError):
@@ -141,12 +148,9 @@ class ServerError(ConnectWiseError):
     code = "ConnectWiseApi"
 
 
-class ServiceUnavailable(SandboxError):
+class ServiceUnavailable(PlainTextError):
     status = 503
-    content_type = TEXT
-
-    def body(self) -> str:
-        return "Service Unavailable"
+    text = "Service Unavailable"
 
 
 class RateLimited(SandboxError):

@@ -48,6 +48,56 @@ def classify(path: str) -> tuple[str, str]:
     return "connectwise", path
 
 
+class _Exchange:
+    """One request through the middleware: what it was, its status and fault, and its record."""
+
+    def __init__(self, runtime: Runtime, scope: dict[str, Any], send: Any):
+        self.runtime = runtime
+        self.scope = scope
+        self._send = send
+        self.path, self.method = scope["path"], scope["method"]
+        self.service, self.template = classify(self.path)
+        self.started = time.time()
+        self._t0 = time.monotonic()
+        self.status: int | None = None
+        self.committed_status: int | None = None
+        self.fault: str | None = None
+        self._recorded = False
+        runtime.stats.arrival(self.service, self.started)
+
+    def record(self) -> None:
+        # Recorded just before the last byte goes out, so a client that got its answer finds it logged.
+        if self._recorded:
+            return
+        self._recorded = True
+        self.runtime.stats.record(
+            service=self.service,
+            method=self.method,
+            path=self.path,
+            template=self.template,
+            query=_query_pairs(self.scope),
+            status=self.status,
+            fault=self.fault,
+            started=self.started,
+            duration=time.monotonic() - self._t0,
+        )
+
+    async def send_tracked(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            self.record()
+        await self._send(message)
+
+    async def send_discarded(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.committed_status = message["status"]
+
+    async def reset(self) -> None:
+        self.record()
+        await _reset(self.scope)
+
+
 class SandboxMiddleware:
     def __init__(self, app: Any, runtime: Runtime):
         self.app = app
@@ -57,81 +107,51 @@ class SandboxMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
-        rt = self.runtime
-        path, method = scope["path"], scope["method"]
-        service, template = classify(path)
-        started = time.time()
-        t0 = time.monotonic()
-        rt.stats.arrival(service, started)
-        box: dict[str, Any] = {"status": None, "fault": None, "recorded": False}
-
-        def record() -> None:
-            # Recorded just before the last byte goes out, so a client that got its answer finds it logged.
-            if box["recorded"]:
-                return
-            box["recorded"] = True
-            rt.stats.record(
-                service=service,
-                method=method,
-                path=path,
-                template=template,
-                query=_query_pairs(scope),
-                status=box["status"],
-                fault=box["fault"],
-                started=started,
-                duration=time.monotonic() - t0,
-            )
-
-        async def send_tracked(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                box["status"] = message["status"]
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                record()
-            await send(message)
-
-        async def send_discarded(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start":
-                box["committed_status"] = message["status"]
-
-        async def reset() -> None:
-            record()
-            await _reset(scope)
-
+        exchange = _Exchange(self.runtime, scope, send)
         try:
-            delay = rt.faults.latency(service)
-            if delay:
-                await asyncio.sleep(delay)
-            cfg: FaultConfig = rt.config.faults
-            if cfg.rate_limit and in_scope(cfg.scope, service):
-                retry = rt.limiter.check(service, cfg.rate_limit, time.time())
-                if retry is not None:
-                    box["fault"] = "429"
-                    await _send_error(
-                        send_tracked, RateLimited(retry, style=cfg.rate_limit_style, service=service)
-                    )
-                    return
-            fault = box["fault"] = rt.faults.decide(service, method, path)
-            if fault is None:
-                await self.app(scope, receive, send_tracked)
-            elif fault in ("429", "429-html"):
-                style = "html" if fault == "429-html" else "json"
-                await _send_error(send_tracked, RateLimited(30, style=style, service=service))
-            elif fault in ("500", "500-timeout"):
-                await _send_500(send_tracked, service, timeout=fault == "500-timeout")
-            elif fault == "503":
-                await _send_raw(send_tracked, 503, TEXT, b"Service Unavailable")
-            elif fault == "reset":
-                await reset()
-            else:  # lost, lost-500, lost-504: apply, then lose the answer
-                await self.app(scope, receive, send_discarded)
-                if fault == "lost":
-                    await reset()
-                elif fault == "lost-504":
-                    await _send_raw(send_tracked, 504, TEXT, b"Gateway Timeout")
-                else:
-                    await _send_500(send_tracked, service, timeout=False)
+            await self._serve(exchange, receive)
         finally:
-            record()
+            exchange.record()
+
+    async def _serve(self, ex: _Exchange, receive: Any) -> None:
+        rt = self.runtime
+        delay = rt.faults.latency(ex.service)
+        if delay:
+            await asyncio.sleep(delay)
+        cfg: FaultConfig = rt.config.faults
+        if cfg.rate_limit and in_scope(cfg.scope, ex.service):
+            retry = rt.limiter.check(ex.service, cfg.rate_limit, time.time())
+            if retry is not None:
+                ex.fault = "429"
+                await _send_error(
+                    ex.send_tracked, RateLimited(retry, style=cfg.rate_limit_style, service=ex.service)
+                )
+                return
+        fault = ex.fault = rt.faults.decide(ex.service, ex.method, ex.path)
+        if fault is None:
+            await self.app(ex.scope, receive, ex.send_tracked)
+        else:
+            await self._inject(ex, fault, receive)
+
+    async def _inject(self, ex: _Exchange, fault: str, receive: Any) -> None:
+        """Answer with ``fault`` instead of (or, for the lost kinds, after applying) the request."""
+        if fault in ("429", "429-html"):
+            style = "html" if fault == "429-html" else "json"
+            await _send_error(ex.send_tracked, RateLimited(30, style=style, service=ex.service))
+        elif fault in ("500", "500-timeout"):
+            await _send_500(ex.send_tracked, ex.service, timeout=fault == "500-timeout")
+        elif fault == "503":
+            await _send_raw(ex.send_tracked, 503, TEXT, b"Service Unavailable")
+        elif fault == "reset":
+            await ex.reset()
+        else:  # lost, lost-500, lost-504: apply, then lose the answer
+            await self.app(ex.scope, receive, ex.send_discarded)
+            if fault == "lost":
+                await ex.reset()
+            elif fault == "lost-504":
+                await _send_raw(ex.send_tracked, 504, TEXT, b"Gateway Timeout")
+            else:
+                await _send_500(ex.send_tracked, ex.service, timeout=False)
 
 
 def _query_pairs(scope: dict[str, Any]) -> list[tuple[str, str]]:

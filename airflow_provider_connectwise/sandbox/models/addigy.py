@@ -2,6 +2,7 @@
 
 Plain Python (no HTTP). API methods take the decoded JSON body and raise ``AddigyError`` subclasses;
 admin methods (``add_device``, ``move_device``, ``raise_alert`` ...) drive the scenarios tests need.
+How a device or alert query body is checked and applied is in ``addigy_query.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ from typing import Any
 
 from ..exceptions import AddigyError, AddigyNotFound
 from ..paging import PageRequest, page_slice
+from .addigy_query import (
+    alert_query,
+    device_query,
+    iso,
+    metadata,
+    object_body,
+    select_alerts,
+    select_devices,
+)
 
 Record = dict[str, Any]
 
@@ -46,7 +56,6 @@ FACT_CATALOGUE: dict[str, tuple[str, str]] = {
 
 ALERT_STATUSES = ("Unattended", "Acknowledged", "Resolved")
 MAX_DEVICES_PER_PAGE = 500
-MAX_ALERTS_PER_PAGE = 100
 
 
 class FactError:
@@ -66,10 +75,6 @@ def _fact_type(value: Any, default: str) -> str:
     if isinstance(value, str):
         return "string"
     return default
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class AddigyBackend:
@@ -92,7 +97,7 @@ class AddigyBackend:
         self._policy_seq = itertools.count(1)
 
     def now(self) -> str:
-        return _iso(self.clock())
+        return iso(self.clock())
 
     # ------------------------------------------------------------ API: whoami / facts
 
@@ -115,10 +120,7 @@ class AddigyBackend:
 
     def query_policies(self, body: Any) -> list[Record]:
         """POST /oa/policies/query with ``{"policies": [ids]}`` or ``{}``: a plain array, no paging."""
-        if body is None:
-            body = {}
-        if not isinstance(body, Mapping):
-            raise AddigyError("request body must be a JSON object")
+        body = object_body(body)
         wanted = body.get("policies")
         if wanted is not None and (
             not isinstance(wanted, list) or not all(isinstance(p, str) for p in wanted)
@@ -139,47 +141,14 @@ class AddigyBackend:
         Only the NESTED ``query.policy_id`` filters by policy; a top-level ``policy_id`` is ignored,
         like Addigy does. With ``desired_fact_identifiers`` only those facts are returned.
         """
-        if body is None:
-            body = {}
-        if not isinstance(body, Mapping):
-            raise AddigyError("request body must be a JSON object")
-        page_no = body.get("page", 1)
-        per_page = body.get("per_page", 10)
-        for name, value in (("page", page_no), ("per_page", per_page)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise AddigyError(f"{name} must be a positive integer")
-        desired = body.get("desired_fact_identifiers")
-        if desired is not None and (
-            not isinstance(desired, list) or not all(isinstance(d, str) for d in desired)
-        ):
-            raise AddigyError("desired_fact_identifiers must be an array of strings")
-        query = body.get("query") or {}
-        if not isinstance(query, Mapping):
-            raise AddigyError("query must be an object")
-        policy_id = query.get("policy_id")
-        search_any = query.get("search_any") or ""
-        filters = query.get("filters") or []
-        if not isinstance(filters, list):
-            raise AddigyError("query.filters must be an array")
-        checks = [_compile_filter(f) for f in filters]
+        q = device_query(body)
         with self.lock:
-            devices: Iterable[Record] = self.devices.values()
-            if policy_id:
-                devices = [d for d in devices if d["policy_id"] == policy_id]
-            if search_any:
-                needle = str(search_any).casefold()
-                devices = [d for d in devices if _searchable(d, needle)]
-            for check in checks:
-                devices = [d for d in devices if check(d)]
-            devices = list(devices)
-            sort_field = body.get("sort_field")
-            if sort_field:
-                desc = str(body.get("sort_direction", "asc")).lower() == "desc"
-                devices.sort(key=lambda d: _sort_key(_fact_value(d, sort_field)), reverse=desc)
-            request = PageRequest(page=page_no, page_size=min(per_page, MAX_DEVICES_PER_PAGE))
-            page = page_slice(devices, request)
-            items = [self._render_device(d, desired) for d in page.items]
-            return {"items": items, "metadata": _metadata(page, len(items))}
+            devices = select_devices(self.devices.values(), q)
+            page = page_slice(
+                devices, PageRequest(page=q.page, page_size=min(q.per_page, MAX_DEVICES_PER_PAGE))
+            )
+            items = [self._render_device(d, q.desired) for d in page.items]
+            return {"items": items, "metadata": metadata(page, len(items))}
 
     def _render_device(self, device: Record, desired: list[str] | None) -> Record:
         facts = device["facts"]
@@ -219,60 +188,12 @@ class AddigyBackend:
 
     def query_alerts(self, body: Any) -> Record:
         """POST /oa/monitoring/alerts/query: ``{items, metadata}``; ``per_page`` must be 1..100."""
-        if body is None:
-            body = {}
-        if not isinstance(body, Mapping):
-            raise AddigyError("request body must be a JSON object")
-        page_no = body.get("page", 1)
-        per_page = body.get("per_page", 10)
-        if not isinstance(page_no, int) or isinstance(page_no, bool) or page_no < 1:
-            raise AddigyError("page must be an integer >= 1")
-        if (
-            not isinstance(per_page, int)
-            or isinstance(per_page, bool)
-            or not 1 <= per_page <= MAX_ALERTS_PER_PAGE
-        ):
-            raise AddigyError(f"per_page must be an integer between 1 and {MAX_ALERTS_PER_PAGE}")
-        query = body.get("query") or {}
-        if not isinstance(query, Mapping):
-            raise AddigyError("query must be an object")
-        direction = str(body.get("sort_direction") or "asc").lower()
-        if direction not in ("asc", "desc"):
-            raise AddigyError("sort_direction must be asc or desc")
-        sort_field = body.get("sort_field") or "created_date"
-        start = _date_bound(query.get("start_date"), "start_date", end=False)
-        end = _date_bound(query.get("end_date"), "end_date", end=True)
+        q = alert_query(body)
         with self.lock:
-            alerts = list(self.alerts.values())
-            if query.get("agent_ids"):
-                keep = set(query["agent_ids"])
-                alerts = [a for a in alerts if a["agentid"] in keep]
-            if query.get("ids"):
-                keep = set(query["ids"])
-                alerts = [a for a in alerts if a["id"] in keep]
-            if query.get("statuses"):
-                keep = {str(s).casefold() for s in query["statuses"]}
-                alerts = [a for a in alerts if a["status"].casefold() in keep]
-            if query.get("category"):
-                alerts = [
-                    a
-                    for a in alerts
-                    if (a.get("category") or "").casefold() == str(query["category"]).casefold()
-                ]
-            if query.get("name_contains"):
-                needle = str(query["name_contains"]).casefold()
-                alerts = [a for a in alerts if needle in (a.get("name") or "").casefold()]
-            if query.get("remediation_status"):
-                alerts = [a for a in alerts if a.get("remediation_status") == query["remediation_status"]]
-            if start:
-                alerts = [a for a in alerts if a["created_date"] >= start]
-            if end:
-                alerts = [a for a in alerts if a["created_date"] <= end]
-            alerts.sort(key=lambda a: a["id"])
-            alerts.sort(key=lambda a: _sort_key(a.get(sort_field)), reverse=direction == "desc")
-            page = page_slice(alerts, PageRequest(page=page_no, page_size=per_page))
+            alerts = select_alerts(self.alerts.values(), q)
+            page = page_slice(alerts, PageRequest(page=q.page, page_size=q.per_page))
             items = [copy.deepcopy(a) for a in page.items]
-            return {"items": items, "metadata": _metadata(page, len(items))}
+            return {"items": items, "metadata": metadata(page, len(items))}
 
     def alert_action(self, action: str, body: Any) -> list[Record]:
         """POST /o/{org}/monitoring/alerts/{acknowledge|resolve|mute} with ``{"alert_ids": [...]}``."""
@@ -533,102 +454,3 @@ class AddigyBackend:
             if alert_id not in self.alerts:
                 raise KeyError(f"no alert {alert_id!r}")
             return copy.deepcopy(self.alerts[alert_id])
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _metadata(page: Any, count: int) -> Record:
-    return {
-        "page": page.request.page,
-        "per_page": page.request.page_size,
-        "page_count": -(-page.total // page.request.page_size) if page.total else 0,
-        "result_count": count,
-        "total": page.total,
-    }
-
-
-def _fact_value(device: Record, ident: str) -> Any:
-    fact = (device["facts"] or {}).get(ident)
-    return fact.get("value") if isinstance(fact, dict) else None
-
-
-def _sort_key(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (0, "")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (1, value)
-    return (2, str(value).casefold())
-
-
-def _searchable(device: Record, needle: str) -> bool:
-    if needle in device["agentid"].casefold():
-        return True
-    for fact in (device["facts"] or {}).values():
-        value = fact.get("value")
-        if value is not None and needle in str(value).casefold():
-            return True
-    return False
-
-
-def _date_bound(raw: Any, name: str, *, end: bool) -> str | None:
-    if raw in (None, ""):
-        return None
-    if not isinstance(raw, str):
-        raise AddigyError(f"{name} must be a date string like 2023-12-31")
-    text = raw.strip()
-    try:
-        if len(text) == 10:
-            datetime.strptime(text, "%Y-%m-%d")
-            return f"{text}T23:59:59Z" if end else f"{text}T00:00:00Z"
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise AddigyError(f"{name} must be a date string like 2023-12-31") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return _iso(dt)
-
-
-_FILTER_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "=": lambda a, b: _eq(a, b),
-    "equal": lambda a, b: _eq(a, b),
-    "!=": lambda a, b: not _eq(a, b),
-    "not_equal": lambda a, b: not _eq(a, b),
-    "contains": lambda a, b: str(b).casefold() in str(a).casefold(),
-    "not_contains": lambda a, b: str(b).casefold() not in str(a).casefold(),
-    "begins_with": lambda a, b: str(a).casefold().startswith(str(b).casefold()),
-    "ends_with": lambda a, b: str(a).casefold().endswith(str(b).casefold()),
-    ">": lambda a, b: _num(a) > _num(b),
-    "<": lambda a, b: _num(a) < _num(b),
-    ">=": lambda a, b: _num(a) >= _num(b),
-    "<=": lambda a, b: _num(a) <= _num(b),
-}
-
-
-def _eq(a: Any, b: Any) -> bool:
-    if isinstance(a, str) and isinstance(b, str):
-        return a.casefold() == b.casefold()
-    return a == b
-
-
-def _num(v: Any) -> float:
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def _compile_filter(spec: Any) -> Callable[[Record], bool]:
-    if not isinstance(spec, Mapping) or not isinstance(spec.get("audit_field"), str):
-        raise AddigyError("each filter needs an audit_field")
-    op = str(spec.get("operation") or "=").lower()
-    fn = _FILTER_OPS.get(op)
-    if fn is None:
-        raise AddigyError(f"unsupported filter operation '{op}'")
-    field, wanted = spec["audit_field"], spec.get("value")
-
-    def check(device: Record) -> bool:
-        value = _fact_value(device, field)
-        return value is not None and fn(value, wanted)
-
-    return check

@@ -1,7 +1,7 @@
 """Bulk configurations: ``POST`` and ``PUT /company/configurations/bulk`` (plain Python, no HTTP).
 
 The body is a JSON array of ``Company.Configuration``. Every item is validated exactly like a
-single POST (``ConnectWiseBackend.validated_configuration``) and succeeds or fails on its own; the
+single POST (``configurations.validated_configuration``) and succeeds or fails on its own; the
 answer is ``207 Multi-Status`` with a ``BulkResult``-shaped body::
 
     {"payload": [{"success": true, "originalIndex": 0, "statusCode": 201, "data": {"id": 812}},
@@ -26,7 +26,9 @@ from typing import Any
 
 from ..exceptions import BadRequest, ConnectWiseError, InvalidObject, field_error
 from . import resources as R
+from .configurations import add_configuration, validated_configuration
 from .connectwise import ConnectWiseBackend, Record
+from .validation import stamp
 
 __all__ = ["PayloadTooLarge", "bulk_create", "bulk_replace"]
 
@@ -48,7 +50,7 @@ def bulk_create(
     :param max_items: most items per request (more: 413, nothing written).
     :param actor: recorded as ``_info.enteredBy``/``updatedBy``.
     """
-    return _each(backend, items, max_items, lambda item: _create(backend, item, actor), 201)
+    return _each(backend, items, max_items, lambda item: add_configuration(backend, item, actor=actor), 201)
 
 
 def bulk_replace(
@@ -98,13 +100,6 @@ def _error(exc: ConnectWiseError) -> dict[str, Any]:
     return {"code": body.get("code"), "message": body.get("message"), "errors": body.get("errors") or []}
 
 
-def _create(backend: ConnectWiseBackend, item: Any, actor: str | None) -> Record:
-    record = backend.validated_configuration(item)
-    record["id"] = backend.configurations.new_id()
-    backend._stamp(record, creating=True, actor=actor)
-    return backend.configurations.add(record)
-
-
 def _replace(backend: ConnectWiseBackend, item: Any, actor: str | None) -> Record:
     rid = item.get("id") if isinstance(item, dict) else None
     if not isinstance(rid, int) or isinstance(rid, bool):
@@ -120,8 +115,8 @@ def _replace(backend: ConnectWiseBackend, item: Any, actor: str | None) -> Recor
             ],
         )
     current = backend.get_configuration(rid)  # NotFound (404) for this item
-    record = backend.validated_configuration(item)
+    record = validated_configuration(backend, item)
     record["id"] = rid
     record["_info"] = dict(current.get("_info") or {})
-    backend._stamp(record, creating=False, actor=actor)
+    stamp(backend, record, creating=False, actor=actor)
     return backend.configurations.put(record)

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..exceptions import BadRequest, InvalidObject, NotFound, field_error
+from .patch import patch
 from .resources import RefSpec, Resource
+from .validation import read_body
 
 if TYPE_CHECKING:
     from .connectwise import ConnectWiseBackend, Record
@@ -117,9 +119,7 @@ def create_note(
         raise BadRequest("The request body must be a JSON object.")
     with backend.lock:
         materialise_initial(backend, ticket_id)
-        errors: list[dict[str, str]] = []
-        record: Record = {"id": None}
-        backend._apply_input(TICKET_NOTES, record, body, errors)
+        record, _, errors = read_body(backend, TICKET_NOTES, body)
         _check(record, errors)
         if errors:
             raise InvalidObject(TICKET_NOTES.label, errors)
@@ -151,7 +151,7 @@ def patch_note(
     with backend.lock:
         materialise_initial(backend, ticket_id)
         backend.get(TICKET_NOTES.key, note_id, parent_id=ticket_id)
-        rendered = backend._patch(TICKET_NOTES, note_id, operations, actor)
+        rendered = patch(backend, TICKET_NOTES, note_id, operations, actor)
         record = backend.col(TICKET_NOTES.key).records[note_id]
         errors: list[dict[str, str]] = []
         _check(record, errors)

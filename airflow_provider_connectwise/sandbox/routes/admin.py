@@ -39,6 +39,14 @@ async def _body(request: Request) -> dict[str, Any]:
     return data
 
 
+def _required(body: dict[str, Any], key: str) -> Any:
+    """Take ``key`` out of the body; 400 when it is missing or empty."""
+    value = body.pop(key, None)
+    if not value:
+        raise AdminError(400, f"{key} is required")
+    return value
+
+
 def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
@@ -113,9 +121,7 @@ async def clear_faults(request: Request) -> dict[str, Any]:
 @router.post("/faults/queue")
 async def queue_fault(request: Request) -> dict[str, Any]:
     body = await _body(request)
-    kind = body.pop("kind", None)
-    if not kind:
-        raise AdminError(400, "kind is required")
+    kind = _required(body, "kind")
     _call(runtime(request).queue_fault, kind, **body)
     return {"queued": [asdict(f) for f in runtime(request).faults.queued]}
 
@@ -138,15 +144,17 @@ async def clear_requests(request: Request) -> dict[str, Any]:
 
 @router.post("/reset")
 async def reset(request: Request) -> dict[str, Any]:
-    body = await _body(request)
-    _call(runtime(request).reset, body.get("seed"))
-    return {"seed": runtime(request).seed_name}
+    return await _seeded(request, runtime(request).reset)
 
 
 @router.post("/reseed")
 async def reseed(request: Request) -> dict[str, Any]:
+    return await _seeded(request, runtime(request).reseed)
+
+
+async def _seeded(request: Request, apply: Any) -> dict[str, Any]:
     body = await _body(request)
-    _call(runtime(request).reseed, body.get("seed"))
+    _call(apply, body.get("seed"))
     return {"seed": runtime(request).seed_name}
 
 
@@ -155,20 +163,20 @@ async def reseed(request: Request) -> dict[str, Any]:
 
 @router.post("/connectwise/tickets/{ticket_id}/close")
 async def close_ticket(request: Request, ticket_id: int) -> dict[str, Any]:
-    body = await _body(request)
-    cw = runtime(request).state.connectwise
-    return _call(
-        cw.close_ticket, ticket_id, body.get("status_name"), technician=body.get("technician", "jtech")
-    )
+    return await _technician_status(request, ticket_id, closed=True)
 
 
 @router.post("/connectwise/tickets/{ticket_id}/reopen")
 async def reopen_ticket(request: Request, ticket_id: int) -> dict[str, Any]:
+    return await _technician_status(request, ticket_id, closed=False)
+
+
+async def _technician_status(request: Request, ticket_id: int, *, closed: bool) -> dict[str, Any]:
+    """A technician closes or reopens the ticket (``status_name``, ``technician`` in the body)."""
     body = await _body(request)
     cw = runtime(request).state.connectwise
-    return _call(
-        cw.reopen_ticket, ticket_id, body.get("status_name"), technician=body.get("technician", "jtech")
-    )
+    change = cw.close_ticket if closed else cw.reopen_ticket
+    return _call(change, ticket_id, body.get("status_name"), technician=body.get("technician", "jtech"))
 
 
 @router.get("/connectwise/tickets/{ticket_id}/initial")
@@ -227,9 +235,7 @@ async def set_facts(request: Request, agentid: str) -> dict[str, Any]:
 @router.post("/addigy/policies")
 async def add_policy(request: Request) -> dict[str, Any]:
     body = await _body(request)
-    name = body.pop("name", None)
-    if not name:
-        raise AdminError(400, "name is required")
+    name = _required(body, "name")
     return _call(runtime(request).state.addigy.add_policy, name, **body)
 
 

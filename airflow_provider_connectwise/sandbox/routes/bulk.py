@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -14,15 +17,16 @@ router = APIRouter(prefix=PREFIX, dependencies=[Depends(connectwise_guard)])
 
 @router.post("/company/configurations/bulk", status_code=207)
 async def create_configurations(request: Request) -> Response:
-    rt = runtime(request)
-    body = await cw_json_body(request)
-    result = bulk_create(rt.state.connectwise, body, max_items=rt.config.bulk_max_items)
-    return cw_response(request, result, status=207)
+    return await _bulk(request, bulk_create)
 
 
 @router.put("/company/configurations/bulk", status_code=207)
 async def replace_configurations(request: Request) -> Response:
+    return await _bulk(request, bulk_replace)
+
+
+async def _bulk(request: Request, write: Callable[..., dict[str, Any]]) -> Response:
     rt = runtime(request)
     body = await cw_json_body(request)
-    result = bulk_replace(rt.state.connectwise, body, max_items=rt.config.bulk_max_items)
+    result = write(rt.state.connectwise, body, max_items=rt.config.bulk_max_items)
     return cw_response(request, result, status=207)
