@@ -19,7 +19,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_connectwise.core.planning import Batch
 from airflow_provider_connectwise.core.settings import ResolvedSettings
-from airflow_provider_connectwise.integration.binding import DeviceSource
+from airflow_provider_connectwise.flows.binding_plan import DeviceSource
 
 #: XCom key of the Devices Binding record (read by the Airflow UI page).
 BINDING_XCOM_KEY = "connectwise_binding"

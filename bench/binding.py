@@ -58,8 +58,8 @@ def in_child(fn: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any]
 
 def resolved_settings(sandbox: Any) -> dict[str, Any]:
     """The example settings resolved against this sandbox (given to the naive client for free)."""
+    from airflow_provider_connectwise.flows.settings import validate_settings
     from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-    from airflow_provider_connectwise.integration.settings import validate_settings
 
     conn_id = f"bench_{sandbox.port}"
     with _settings_lock:

@@ -113,7 +113,7 @@ def main() -> int:
     prepare_airflow_home()
     import yaml
 
-    from airflow_provider_connectwise.core.binding import render_binding_table
+    from airflow_provider_connectwise.core.binding_report import render_binding_table
     from airflow_provider_connectwise.sandbox import Sandbox
 
     log_path = HOME / "dag-test.log"

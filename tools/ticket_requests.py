@@ -10,9 +10,9 @@ with Sandbox(seed="demo") as sb:
     os.environ.update(sb.airflow_env(form="json"))
     import yaml
 
+    from airflow_provider_connectwise.flows.settings import validate_settings
+    from airflow_provider_connectwise.flows.tickets import close_tickets, open_ticket
     from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-    from airflow_provider_connectwise.integration.settings import validate_settings
-    from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
 
     doc = yaml.safe_load(Path("dags/connectwise_example_settings.yaml").read_text())
     cw = ConnectWiseHook(requests_per_minute=None)

@@ -24,15 +24,15 @@ from airflow.sdk import BaseNotifier
 from airflow_provider_connectwise.core.settings import ResolvedSettings
 from airflow_provider_connectwise.core.tickets import EXTERNAL_REF_MAX, clean_text
 from airflow_provider_connectwise.examples import SETTINGS_VARIABLE
-from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.notes import add_note
-from airflow_provider_connectwise.integration.settings import validate_settings
-from airflow_provider_connectwise.integration.tickets import (
+from airflow_provider_connectwise.flows.notes import add_note
+from airflow_provider_connectwise.flows.settings import validate_settings
+from airflow_provider_connectwise.flows.tickets import (
     TicketOutcome,
     board_of,
     close_tickets,
     open_ticket,
 )
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 
 _FAILED = ("failed", "upstream_failed")
 

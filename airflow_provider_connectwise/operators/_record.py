@@ -9,7 +9,12 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_connectwise.core.apply import DeviceResult
-from airflow_provider_connectwise.core.binding import new_failures, pending, render_binding_table, retryable
+from airflow_provider_connectwise.core.binding_report import (
+    new_failures,
+    pending,
+    render_binding_table,
+    retryable,
+)
 from airflow_provider_connectwise.core.planning import DeviceAction
 from airflow_provider_connectwise.xcom import BINDING_XCOM_KEY, push_record, record_results
 

@@ -13,18 +13,16 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_connectwise.core.apply import DeviceResult
-from airflow_provider_connectwise.core.binding import render_binding_table, retryable
+from airflow_provider_connectwise.core.binding_report import render_binding_table, retryable
 from airflow_provider_connectwise.core.planning import Scope, render_plan
-from airflow_provider_connectwise.integration.binding import (
+from airflow_provider_connectwise.flows.binding import apply_batch, binding_report
+from airflow_provider_connectwise.flows.binding_plan import (
     DEFAULT_BATCH_SIZE,
     PlanSummary,
-    apply_batch,
-    binding_report,
     binds_inventory,
-    fetch_policy_devices,
-    list_policy_links,
     plan_binding_groups,
 )
+from airflow_provider_connectwise.flows.policy_links import fetch_policy_devices, list_policy_links
 from airflow_provider_connectwise.operators._base import BindingOperator, plan_only_value, truthy
 from airflow_provider_connectwise.operators._record import (
     finish_binding,

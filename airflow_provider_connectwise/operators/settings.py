@@ -18,8 +18,8 @@ from airflow_provider_connectwise.core.catalogue import (
 from airflow_provider_connectwise.core.settings import SettingsError
 from airflow_provider_connectwise.core.site import SiteError
 from airflow_provider_connectwise.exceptions import AuthError, ConnectWiseRoutingError
+from airflow_provider_connectwise.flows.settings import fetch_catalogue, validate_settings
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.settings import fetch_catalogue, validate_settings
 from airflow_provider_connectwise.xcom import CODEBASE_KEY
 
 

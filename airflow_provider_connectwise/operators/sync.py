@@ -7,21 +7,17 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_connectwise.core.binding import planned_counts, render_dry_run
+from airflow_provider_connectwise.core.binding_report import planned_counts, render_dry_run
 from airflow_provider_connectwise.core.planning import Scope, render_plan
 from airflow_provider_connectwise.core.settings import ResolvedSettings
-from airflow_provider_connectwise.integration.binding import (
-    PolicyChoiceError,
-    bind_all,
-    binding_report,
-    policies_and_devices,
-)
-from airflow_provider_connectwise.integration.link_store import (
+from airflow_provider_connectwise.flows.binding import bind_all, binding_report
+from airflow_provider_connectwise.flows.link_store import (
     VARIABLE_KEY,
     LinkChoiceError,
     link_for_run,
     save_link,
 )
+from airflow_provider_connectwise.flows.policy_links import PolicyChoiceError, policies_and_devices
 from airflow_provider_connectwise.operators._base import (
     BindingOperator,
     linked_companies,

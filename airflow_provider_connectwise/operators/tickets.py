@@ -11,14 +11,14 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_connectwise.budget import ConnectWisePoolMixin
 from airflow_provider_connectwise.core.settings import ResolvedSettings
-from airflow_provider_connectwise.hooks.addigy import AddigyHook
-from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.alert_tickets import (
+from airflow_provider_connectwise.flows.alert_tickets import (
     alert_ticket_requests,
     sync_alert_tickets,
 )
-from airflow_provider_connectwise.integration.link_store import read_links
-from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
+from airflow_provider_connectwise.flows.link_store import read_links
+from airflow_provider_connectwise.flows.tickets import close_tickets, open_ticket
+from airflow_provider_connectwise.hooks.addigy import AddigyHook
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.links import TICKET_URL_KEY, ConnectWiseTicketLink
 from airflow_provider_connectwise.xcom import codebase_of, resolved_settings
 

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from airflow_provider_connectwise.core.links import parse_mode, propose_links
-from airflow_provider_connectwise.integration.link_store import StoredLink, load_links, now_iso, write_links
+from airflow_provider_connectwise.flows.link_store import StoredLink, load_links, now_iso, write_links
 from airflow_provider_connectwise.plugins import model, picker, records, security
 from airflow_provider_connectwise.plugins.config import sync_dag_id
 from airflow_provider_connectwise.plugins.routes import render

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from airflow_provider_connectwise.core.links import MODES
-from airflow_provider_connectwise.integration.link_store import load_links
+from airflow_provider_connectwise.flows.link_store import load_links
 from airflow_provider_connectwise.plugins import model, picker, records, security
 from airflow_provider_connectwise.plugins.config import sync_dag_id
 from airflow_provider_connectwise.plugins.trigger import accepts_policy, trigger_sync

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from airflow_provider_connectwise.core.binding import LinkStatus
+from airflow_provider_connectwise.core.binding_report import LinkStatus
 
 #: Where a link came from, in words.
 LINK_SOURCES = {

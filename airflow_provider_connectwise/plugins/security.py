@@ -33,7 +33,7 @@ from fastapi import HTTPException, Request, status
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from airflow_provider_connectwise.integration.link_store import VARIABLE_KEY
+from airflow_provider_connectwise.flows.link_store import VARIABLE_KEY
 from airflow_provider_connectwise.plugins import records
 from airflow_provider_connectwise.plugins.config import sync_dag_id
 from airflow_provider_connectwise.plugins.model import BINDING_DAG_ID

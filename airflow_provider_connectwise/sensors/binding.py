@@ -10,10 +10,11 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_connectwise.budget import ConnectWisePoolMixin
-from airflow_provider_connectwise.core.binding import LinkStatus
+from airflow_provider_connectwise.core.binding_report import LinkStatus
+from airflow_provider_connectwise.flows.binding import policy_link_status
+from airflow_provider_connectwise.flows.policy_links import list_policy_links
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.binding import list_policy_links, policy_link_status
 from airflow_provider_connectwise.xcom import resolved_settings
 
 

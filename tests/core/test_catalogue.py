@@ -18,7 +18,7 @@ from airflow_provider_connectwise.core.catalogue import (
     settings_template,
 )
 from airflow_provider_connectwise.core.settings import resolve_settings
-from airflow_provider_connectwise.integration.settings_loading import load_settings
+from airflow_provider_connectwise.flows.settings_loading import load_settings
 
 from .helpers import catalogue, raw_catalogue
 

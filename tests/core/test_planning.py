@@ -5,7 +5,7 @@ import json
 import pytest
 
 from airflow_provider_connectwise.core.apply import result_without_write
-from airflow_provider_connectwise.core.binding import LinkStatus, link_status
+from airflow_provider_connectwise.core.binding_report import LinkStatus, link_status
 from airflow_provider_connectwise.core.planning import (
     Batch,
     CompanyPlan,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_connectwise.core.binding import (
+from airflow_provider_connectwise.core.binding_report import (
     PolicyNotFound,
     choose_policy,
     planned_counts,

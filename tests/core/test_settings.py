@@ -22,7 +22,7 @@ from airflow_provider_connectwise.core.settings import (
     referenced_companies,
     resolve_settings,
 )
-from airflow_provider_connectwise.integration.settings_loading import load_settings
+from airflow_provider_connectwise.flows.settings_loading import load_settings
 
 from .helpers import DATA, catalogue, settings_document
 

@@ -1,4 +1,4 @@
-"""Operator construction rules and templated fields (behaviour is covered end to end in tests/integration)."""
+"""Operator construction rules and templated fields (behaviour is covered end to end in tests/flows)."""
 
 from __future__ import annotations
 

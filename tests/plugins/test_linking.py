@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote
 import pytest
 from sqlalchemy import select
 
-from airflow_provider_connectwise.integration.link_store import VARIABLE_KEY, load_links
+from airflow_provider_connectwise.flows.link_store import VARIABLE_KEY, load_links
 from tests.plugins.demo import BindingDemo, airflow_env_for, make_demo
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_connectwise.core.links import MODES, Candidate, Proposal
-from airflow_provider_connectwise.integration.link_store import StoredLink
+from airflow_provider_connectwise.flows.link_store import StoredLink
 from airflow_provider_connectwise.plugins import model
 from airflow_provider_connectwise.plugins.model import BindingRecord, RunRef
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_connectwise.sandbox.testing import make_sandbox, sandbox, sandbox_server  # noqa: F401
-from tests.integration.conftest import EXAMPLE_SETTINGS, use_settings
+from tests.flows.conftest import EXAMPLE_SETTINGS, use_settings
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ import pytest
 import requests_mock
 
 from airflow_provider_connectwise.core.apply import DeviceResult
-from airflow_provider_connectwise.core.binding import pending
+from airflow_provider_connectwise.core.binding_report import pending
 from airflow_provider_connectwise.core.planning import Scope
 from airflow_provider_connectwise.core.settings import SettingsError
 from airflow_provider_connectwise.core.tickets import TicketInputError
@@ -55,27 +55,23 @@ from airflow_provider_connectwise.exceptions import (
     ConnectWiseRoutingError,
     ConnectWiseValidationError,
 )
-from airflow_provider_connectwise.hooks.addigy import AddigyHook
-from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.binding import (
-    apply_batch,
-    bind_all,
-    fetch_policy_devices,
-    list_policy_links,
-    plan_binding,
-)
-from airflow_provider_connectwise.integration.settings import validate_settings
-from airflow_provider_connectwise.integration.tickets import (
+from airflow_provider_connectwise.flows.binding import apply_batch, bind_all
+from airflow_provider_connectwise.flows.binding_plan import plan_binding
+from airflow_provider_connectwise.flows.policy_links import fetch_policy_devices, list_policy_links
+from airflow_provider_connectwise.flows.settings import validate_settings
+from airflow_provider_connectwise.flows.tickets import (
     TicketOutcome,
     alert_ticket_requests,
     close_tickets,
     open_ticket,
 )
+from airflow_provider_connectwise.hooks.addigy import AddigyHook
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.operators._record import pending_summary
 from airflow_provider_connectwise.sandbox.conditions import tokenize
 from airflow_provider_connectwise.sandbox.models import FactError
+from tests.flows.conftest import EXAMPLE_SETTINGS, run_dag, task_states, try_numbers
 from tests.helpers.faults import RetryRecorder
-from tests.integration.conftest import EXAMPLE_SETTINGS, run_dag, task_states, try_numbers
 
 pytestmark = pytest.mark.integration
 

@@ -39,8 +39,8 @@ from hypothesis.stateful import (
 
 from airflow_provider_connectwise.exceptions import ApiError
 from airflow_provider_connectwise.sandbox.models.addigy import FactError
+from tests.flows.conftest import EXAMPLE_SETTINGS
 from tests.helpers.faults import RetryRecorder
-from tests.integration.conftest import EXAMPLE_SETTINGS
 
 pytestmark = pytest.mark.integration
 
@@ -454,8 +454,8 @@ def _is_report(exc: BaseException) -> bool:
 def test_binding_keeps_its_invariants_under_random_changes_and_faults(
     point_airflow_at, sandbox, monkeypatch, capsys
 ):
+    from airflow_provider_connectwise.flows.settings import validate_settings
     from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-    from airflow_provider_connectwise.integration.settings import validate_settings
     from airflow_provider_connectwise.xcom import CODEBASE_KEY
 
     point_airflow_at(sandbox)

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_connectwise.core.binding import pending
+from airflow_provider_connectwise.core.binding_report import pending
 from airflow_provider_connectwise.core.planning import Scope
 from airflow_provider_connectwise.exceptions import ConnectWiseServerError
+from airflow_provider_connectwise.flows.binding import apply_batch
+from airflow_provider_connectwise.flows.binding_plan import plan_binding
+from airflow_provider_connectwise.flows.policy_links import fetch_policy_devices, list_policy_links
+from airflow_provider_connectwise.flows.settings import validate_settings
+from airflow_provider_connectwise.flows.tickets import open_ticket
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.binding import (
-    apply_batch,
-    fetch_policy_devices,
-    list_policy_links,
-    plan_binding,
-)
-from airflow_provider_connectwise.integration.settings import validate_settings
-from airflow_provider_connectwise.integration.tickets import open_ticket
+from tests.flows.conftest import EXAMPLE_SETTINGS
 from tests.helpers.faults import RetryRecorder
-from tests.integration.conftest import EXAMPLE_SETTINGS
 
 pytestmark = pytest.mark.integration
 
@@ -183,7 +180,7 @@ def test_every_note_whose_write_fails_or_whose_answer_is_lost_exists_once(flows,
     """Each note of a ticket's story — the repeats, the resolution, the recurrence, the
     kept-open note — with its one POST failing: after the retries, exactly one of each."""
     from airflow_provider_connectwise.exceptions import ConnectWiseError
-    from airflow_provider_connectwise.integration.tickets import close_tickets
+    from airflow_provider_connectwise.flows.tickets import close_tickets
     from airflow_provider_connectwise.sandbox.models import notes
 
     sb, cw, _, settings, _ = flows

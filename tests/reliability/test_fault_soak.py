@@ -53,27 +53,24 @@ from typing import Any, TypeVar
 import pytest
 
 from airflow_provider_connectwise.budget import Budget
-from airflow_provider_connectwise.core.binding import pending
+from airflow_provider_connectwise.core.binding_report import pending
 from airflow_provider_connectwise.core.mapping import map_device
 from airflow_provider_connectwise.core.planning import Scope
 from airflow_provider_connectwise.exceptions import ApiError
-from airflow_provider_connectwise.hooks.addigy import AddigyHook
-from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.binding import (
-    apply_batch,
-    fetch_policy_devices,
-    list_policy_links,
-    plan_binding,
-)
-from airflow_provider_connectwise.integration.settings import validate_settings
-from airflow_provider_connectwise.integration.tickets import (
+from airflow_provider_connectwise.flows.binding import apply_batch
+from airflow_provider_connectwise.flows.binding_plan import plan_binding
+from airflow_provider_connectwise.flows.policy_links import fetch_policy_devices, list_policy_links
+from airflow_provider_connectwise.flows.settings import validate_settings
+from airflow_provider_connectwise.flows.tickets import (
     alert_ticket_requests,
     open_ticket,
     sync_alert_tickets,
 )
+from airflow_provider_connectwise.hooks.addigy import AddigyHook
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.sandbox.models import FactError
+from tests.flows.conftest import EXAMPLE_SETTINGS, run_dag, task_states
 from tests.helpers.faults import SOAK_MIX, FaultMix, RetryRecorder, peak
-from tests.integration.conftest import EXAMPLE_SETTINGS, run_dag, task_states
 
 pytestmark = pytest.mark.integration
 
@@ -336,7 +333,7 @@ def run_binding_dag(*, expect_failed: str | None) -> Any:
     expected to stay unbindable (then it must be the only pending device)."""
     run = run_dag("connectwise_device_binding")
     states = task_states(run)
-    from tests.integration.conftest import binding_record
+    from tests.flows.conftest import binding_record
 
     record = binding_record(run, "link_status")
     assert record is not None, states
@@ -636,7 +633,8 @@ def test_ticket_notes_are_written_exactly_once_under_20_percent_faults(
     recurring, with 20% of requests failing: every ticket's story has each note exactly once,
     touched tickets stay open with their one kept-open note, the others close once per period."""
     from airflow_provider_connectwise.core.tickets import markers_of
-    from airflow_provider_connectwise.integration.binding import bind_all, policies_and_devices
+    from airflow_provider_connectwise.flows.binding import bind_all
+    from airflow_provider_connectwise.flows.policy_links import policies_and_devices
     from airflow_provider_connectwise.sandbox.models import notes
 
     sb = point_airflow_at(make_sandbox(seed="demo"))

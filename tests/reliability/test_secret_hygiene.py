@@ -35,12 +35,12 @@ from airflow_provider_connectwise.exceptions import (
     ConnectWiseAuthError,
     ConnectWiseValidationError,
 )
+from airflow_provider_connectwise.flows.settings import validate_settings
+from airflow_provider_connectwise.flows.tickets import open_ticket
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.settings import validate_settings
-from airflow_provider_connectwise.integration.tickets import open_ticket
 from airflow_provider_connectwise.sandbox.config import Credentials
-from tests.integration.conftest import EXAMPLE_SETTINGS, load_dag, run_dag, task_states
+from tests.flows.conftest import EXAMPLE_SETTINGS, load_dag, run_dag, task_states
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ Rooms:
 - ``resolution``: ``resolve_settings`` (the switch) and ``referenced_companies``.
 
 Reading a file or a text (JSON/YAML, duplicate keys refused) is the flow layer's:
-``integration.settings_loading.load_settings``.
+``flows.settings_loading.load_settings``.
 
 Decisions:
 

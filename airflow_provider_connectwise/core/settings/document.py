@@ -3,7 +3,7 @@
 :class:`IntegrationSettings` is the whole document (names or ids everywhere); :func:`as_settings`
 checks already-parsed data (a mapping, e.g. decoded JSON or YAML) against it and raises one
 :class:`~.problems.SettingsError` listing every shape problem. Reading files and text is the
-flow layer's (``integration.settings_loading``); resolving names to ids is ``resolution``'s.
+flow layer's (``flows.settings_loading``); resolving names to ids is ``resolution``'s.
 
 :func:`name_key` is how the document's names are compared with ConnectWise's.
 """

@@ -1,7 +1,7 @@
 """Monitoring alerts and their tickets: which alerts ask for a ticket, and the two-way sync.
 
 :func:`alert_ticket_requests` turns the MDM's alerts of a data interval into ticket requests for
-:func:`~airflow_provider_connectwise.integration.tickets.open_ticket` (repeats folded into one);
+:func:`~airflow_provider_connectwise.flows.tickets.open_ticket` (repeats folded into one);
 :func:`sync_alert_tickets` closes the tickets whose alert was resolved in the MDM and, when the
 settings ask, resolves in the MDM the alerts whose ticket a technician closed.
 """
@@ -22,8 +22,8 @@ from airflow_provider_connectwise.core.tickets import (
     is_resolved,
     wants_ticket,
 )
+from airflow_provider_connectwise.flows.tickets import close_tickets
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.tickets import close_tickets
 
 
 def alert_ticket_requests(

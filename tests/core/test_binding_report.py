@@ -5,7 +5,7 @@ import json
 import pytest
 
 from airflow_provider_connectwise.core.apply import DeviceResult
-from airflow_provider_connectwise.core.binding import (
+from airflow_provider_connectwise.core.binding_report import (
     BindingReport,
     LinkedPolicy,
     LinkStatus,

@@ -19,8 +19,8 @@ from airflow_provider_connectwise.core.settings import (
     referenced_companies,
     resolve_settings,
 )
+from airflow_provider_connectwise.flows.settings_loading import load_settings
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.settings_loading import load_settings
 
 __all__ = ["fetch_catalogue", "load_settings", "validate_settings"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_connectwise.core.settings import SettingsError
+from airflow_provider_connectwise.flows.settings import fetch_catalogue
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.settings import fetch_catalogue
-from tests.integration.conftest import (
+from tests.flows.conftest import (
     EXAMPLE_SETTINGS,
     run_dag,
     settings_for,

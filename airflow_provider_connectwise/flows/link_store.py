@@ -11,7 +11,7 @@ It is untrusted when read (anyone with Variable access may edit it): :func:`pars
 every well-formed entry and reports each bad one with its policy and field, so a bad entry fails
 only its own policy.
 
-Precedence (``integration.binding.list_policy_links``): explicit ``policy_links`` in the settings
+Precedence (``flows.policy_links.list_policy_links``): explicit ``policy_links`` in the settings
 document win, then these links, then the MDM's own record.
 """
 
@@ -216,7 +216,7 @@ def link_for_run(
     :raises LinkChoiceError: naming what is wrong.
     """
     from airflow_provider_connectwise.core.tickets import TicketInputError
-    from airflow_provider_connectwise.integration.tickets import resolve_company
+    from airflow_provider_connectwise.flows.tickets import resolve_company
 
     policies = addigy.list_policies()
     wanted = str(policy).strip()

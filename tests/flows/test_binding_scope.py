@@ -10,7 +10,7 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from tests.integration.conftest import configurations_by_device, run_dag, task_states, writes
+from tests.flows.conftest import configurations_by_device, run_dag, task_states, writes
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +37,7 @@ def fix_bad_mac(sb) -> None:
 
 
 def binding(run, task_id: str = "link_status") -> dict:
-    from tests.integration.conftest import binding_record
+    from tests.flows.conftest import binding_record
 
     return binding_record(run, task_id)
 
@@ -46,7 +46,7 @@ def sync_handed_over_devices(devices: list[dict], policies: list[dict], *, compl
     """A user's DAG (``tests/dags/user_sync_devices.py``): ConnectWiseSyncDevicesOperator with devices from another MDM."""
     from airflow.dag_processing.dagbag import DagBag
 
-    from tests.integration.conftest import ROOT
+    from tests.flows.conftest import ROOT
 
     dag = DagBag(dag_folder=str(ROOT / "tests" / "dags")).get_dag("user_sync_devices")
     return dag.test(run_conf={"devices": devices, "policies": policies, "complete": complete})
@@ -176,7 +176,7 @@ def test_a_lasting_failure_fails_one_run_not_every_run(airflow_env):
 
 @pytest.mark.parametrize("mode", ["paused", "tickets"])
 def test_a_paused_or_tickets_only_link_leaves_its_company_as_it_is(airflow_env, monkeypatch, mode):
-    from tests.integration.conftest import EXAMPLE_SETTINGS, use_settings
+    from tests.flows.conftest import EXAMPLE_SETTINGS, use_settings
 
     sb = airflow_env
     fix_bad_mac(sb)
@@ -205,7 +205,7 @@ def test_a_paused_or_tickets_only_link_leaves_its_company_as_it_is(airflow_env, 
 
 def test_a_link_to_a_site_puts_the_site_on_its_configurations(airflow_env, monkeypatch):
     from airflow_provider_connectwise.sandbox.models.sites import add_site
-    from tests.integration.conftest import EXAMPLE_SETTINGS, use_settings
+    from tests.flows.conftest import EXAMPLE_SETTINGS, use_settings
 
     sb = airflow_env
     fix_bad_mac(sb)

@@ -77,8 +77,8 @@ def xcom(dag_run, task_id: str, key: str = "return_value", map_index: int = -1):
 
 def settings_for(sandbox_settings: dict | None = None):
     """Resolve settings (the example document by default) against the sandbox with a real hook."""
+    from airflow_provider_connectwise.flows.settings import validate_settings
     from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-    from airflow_provider_connectwise.integration.settings import validate_settings
 
     return validate_settings(ConnectWiseHook(), sandbox_settings or EXAMPLE_SETTINGS)
 

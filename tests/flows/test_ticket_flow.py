@@ -12,12 +12,13 @@ import time
 import pytest
 
 from airflow_provider_connectwise.core.settings import ResolvedSettings
+from airflow_provider_connectwise.flows.binding import bind_all
+from airflow_provider_connectwise.flows.policy_links import policies_and_devices
+from airflow_provider_connectwise.flows.tickets import close_tickets, open_ticket
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.binding import bind_all, policies_and_devices
-from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
 from airflow_provider_connectwise.triggers.tickets import ConnectWiseTicketClosedTrigger
-from tests.integration.conftest import (
+from tests.flows.conftest import (
     EXAMPLE_SETTINGS,
     run_dag,
     settings_for,

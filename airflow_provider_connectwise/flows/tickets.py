@@ -5,7 +5,7 @@ ticket of the reference, a recently closed one to reopen, or a new one), the bod
 create, the repeats' note, the device's configuration attached. :func:`close_tickets` writes the
 resolution note, then the closed status (or a note only when a technician works the ticket).
 The monitoring alerts' side (which alerts become tickets, the two-way sync) lives in
-:mod:`~airflow_provider_connectwise.integration.alert_tickets`.
+:mod:`~airflow_provider_connectwise.flows.alert_tickets`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from airflow_provider_connectwise.core.tickets import (
     repeats_text,
     touched_reason,
 )
+from airflow_provider_connectwise.flows.notes import add_note, ticket_body
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.notes import add_note, ticket_body
 
 BOARD_KINDS = ("monitoring", "self_service")
 
@@ -443,14 +443,14 @@ def _closed(
     )
 
 
-#: Names that moved to :mod:`~airflow_provider_connectwise.integration.alert_tickets`, still
+#: Names that moved to :mod:`~airflow_provider_connectwise.flows.alert_tickets`, still
 #: importable from here (that module imports this one, so they are looked up on first use).
 _MOVED_TO_ALERT_TICKETS = ("agents_without_tickets", "alert_ticket_requests", "sync_alert_tickets")
 
 
 def __getattr__(name: str) -> Any:
     if name in _MOVED_TO_ALERT_TICKETS:
-        from airflow_provider_connectwise.integration import alert_tickets
+        from airflow_provider_connectwise.flows import alert_tickets
 
         return getattr(alert_tickets, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

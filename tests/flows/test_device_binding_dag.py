@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import (
+from tests.flows.conftest import (
     EXAMPLE_SETTINGS,
     configurations_by_device,
     run_dag,
@@ -27,7 +27,7 @@ ACME, GLOBEX = "Acme Workstations", "Globex Fleet"
 
 def binding_record(run, task_id: str = "link_status") -> dict:
 
-    from tests.integration.conftest import binding_record as read_record
+    from tests.flows.conftest import binding_record as read_record
 
     record = read_record(run, task_id)
     assert record is not None, f"no binding recorded by {task_id}"

@@ -6,16 +6,12 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_connectwise.core.planning import Scope
+from airflow_provider_connectwise.flows.binding_plan import plan_binding, plan_binding_groups
+from airflow_provider_connectwise.flows.policy_links import fetch_policy_devices, list_policy_links
+from airflow_provider_connectwise.flows.settings import validate_settings
 from airflow_provider_connectwise.hooks.addigy import AddigyHook
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.binding import (
-    fetch_policy_devices,
-    list_policy_links,
-    plan_binding,
-    plan_binding_groups,
-)
-from airflow_provider_connectwise.integration.settings import validate_settings
-from tests.integration.conftest import EXAMPLE_SETTINGS
+from tests.flows.conftest import EXAMPLE_SETTINGS
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_connectwise.integration.link_store import (
+from airflow_provider_connectwise.flows.link_store import (
     VARIABLE_KEY,
     StoredLink,
     dump_links,

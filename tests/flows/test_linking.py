@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from airflow_provider_connectwise.integration.link_store import VARIABLE_KEY, StoredLink, parse_links
-from tests.integration.conftest import EXAMPLE_SETTINGS, run_dag, settings_for, task_states, xcom
+from airflow_provider_connectwise.flows.link_store import VARIABLE_KEY, StoredLink, parse_links
+from tests.flows.conftest import EXAMPLE_SETTINGS, run_dag, settings_for, task_states, xcom
 
 pytestmark = pytest.mark.integration
 
@@ -76,7 +76,7 @@ def _by_name(policies):
 
 
 def test_precedence_settings_then_airflow_then_mdm(airflow_env, hooks):
-    from airflow_provider_connectwise.integration.binding import list_policy_links
+    from airflow_provider_connectwise.flows.policy_links import list_policy_links
 
     addigy, cw = hooks
     seed = airflow_env.seed
@@ -111,7 +111,7 @@ def test_precedence_settings_then_airflow_then_mdm(airflow_env, hooks):
 
 
 def test_a_bad_site_or_stored_entry_fails_only_its_policy(airflow_env, hooks):
-    from airflow_provider_connectwise.integration.binding import list_policy_links
+    from airflow_provider_connectwise.flows.policy_links import list_policy_links
 
     addigy, cw = hooks
     seed = airflow_env.seed
@@ -177,7 +177,7 @@ def test_manual_sync_company_is_saved_and_the_next_run_keeps_it(airflow_env):
 
 
 def test_manual_sync_refuses_a_company_the_settings_contradict(airflow_env, monkeypatch):
-    from tests.integration.conftest import use_settings
+    from tests.flows.conftest import use_settings
 
     sb = airflow_env
     lab = sb.seed.policies["Lab Macs"]

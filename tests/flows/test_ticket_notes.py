@@ -10,10 +10,10 @@ import pytest
 
 from airflow_provider_connectwise.core.settings import SettingsError
 from airflow_provider_connectwise.exceptions import ConnectWiseServerError
+from airflow_provider_connectwise.flows.tickets import close_tickets, open_ticket
 from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
-from airflow_provider_connectwise.integration.tickets import close_tickets, open_ticket
 from airflow_provider_connectwise.sandbox.models import notes as sandbox_notes
-from tests.integration.conftest import (
+from tests.flows.conftest import (
     EXAMPLE_SETTINGS,
     run_dag,
     settings_for,
@@ -21,7 +21,7 @@ from tests.integration.conftest import (
     use_settings,
     xcom,
 )
-from tests.integration.test_ticket_flow import bind, stamp
+from tests.flows.test_ticket_flow import bind, stamp
 
 pytestmark = pytest.mark.integration
 
@@ -265,7 +265,7 @@ def test_the_requesters_contact_is_matched_in_python_over_any_json():
     from types import SimpleNamespace
 
     from airflow_provider_connectwise.core.settings import ResolvedBoard, ResolvedSettings
-    from airflow_provider_connectwise.integration.notes import _contact_for
+    from airflow_provider_connectwise.flows.notes import _contact_for
 
     board = ResolvedBoard(1, 2, 3)
     settings = ResolvedSettings(board, board, 1, 2, 3, default_contacts={3: 99})
