@@ -3,7 +3,6 @@
 They depend on nothing but the standard library.
 """
 
-
 from __future__ import annotations
 
 import math

@@ -15,7 +15,7 @@ Decisions:
 - A not-linked policy shows the device count its ``policy_links`` task recorded; its link's
   source (settings, Airflow, MDM), site and mode come from the record too.
 - A policy's devices are the results naming the policy and its company, deactivations left
-  out (the rule of ``core.binding``); a run's page shows every result.
+  out (the rule of ``core.binding_report``); a run's page shows every result.
 - Records are untrusted data: anything that is not of the record's shape is skipped and
   counted, never shown raw; a configuration link is only built from an http(s) template.
 """
