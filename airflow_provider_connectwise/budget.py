@@ -115,6 +115,39 @@ def configured_budget() -> Budget:
     return budget_from({name: conf.get(SECTION, name, fallback=None) for name in DEFAULTS})
 
 
+def pool_problem(budget: Budget, slots: int | None) -> str | None:
+    """What is wrong with the ConnectWise pool as Airflow holds it, for a person (``None``: nothing).
+
+    :param budget: the configured budget (its ``pool`` and ``pool_slots``).
+    :param slots: the pool's slots in Airflow (``None``: no such pool; -1: unlimited).
+    """
+    create = f'airflow pools set {budget.pool} {budget.pool_slots} "ConnectWise rate budget"'
+    if slots is None:
+        return (
+            f"Airflow has no pool {budget.pool!r}: ConnectWise tasks stay scheduled and never run until it "
+            f"exists. Create it with: {create}"
+        )
+    if slots < 0 or slots > budget.pool_slots:
+        running = "any number of" if slots < 0 else f"up to {slots}"
+        most = (
+            ""
+            if slots < 0
+            else f" (up to {budget.task_share() * slots + budget.trigger_requests_per_minute:,.0f})"
+        )
+        return (
+            f"pool {budget.pool!r} runs {running} ConnectWise tasks at once, but each takes 1/{budget.pool_slots} "
+            f"of the account's {budget.requests_per_minute:,.0f} requests a minute ([connectwise] pool_slots = "
+            f"{budget.pool_slots}): together they can exceed it{most} and ConnectWise answers 429. "
+            f"Make the two equal."
+        )
+    if slots < budget.pool_slots:
+        return (
+            f"pool {budget.pool!r} has {slots} slots and [connectwise] pool_slots is {budget.pool_slots}: the "
+            f"tasks use only {slots}/{budget.pool_slots} of the account's budget. Make the two equal."
+        )
+    return None
+
+
 def configured_pool() -> str:
     """The pool ConnectWise tasks run in unless a task names another (parse time: no I/O)."""
     from airflow.sdk.configuration import conf

@@ -116,22 +116,32 @@ def push_record(ti: Any, record: Mapping[str, Any]) -> None:
     ti.xcom_push(key=BINDING_XCOM_KEY, value={**record, "results": [], "results_rows": keys})
 
 
-def record_results(ti: Any, task_id: str, record: Any, *, prior: bool = False) -> list[Any]:
+def record_results(
+    ti: Any, task_id: str, record: Any, *, prior: bool = False, failed_only: bool = False
+) -> list[Any]:
     """The device results of a binding record pulled from XCom (inline, or in its ``results_rows``).
 
     :param ti: the task instance.
     :param task_id: the task that pushed the record.
     :param record: the record.
     :param prior: the record is an earlier run's (pull its rows from prior runs).
+    :param failed_only: keep only the failed devices' results (a row at a time: what telling a new
+        failure from a known one needs, without holding an earlier fleet's every result).
     """
     if not isinstance(record, Mapping):
         return []
-    results = list(record.get("results") or [])
+
+    def kept(rows: Any) -> list[Any]:
+        rows = list(rows or [])
+        if failed_only:
+            return [r for r in rows if isinstance(r, Mapping) and r.get("state") == "failed"]
+        return rows
+
+    results = kept(record.get("results"))
     for key in record.get("results_rows") or []:
-        rows = ti.xcom_pull(
-            task_ids=task_id, key=key, include_prior_dates=prior, map_indexes=-1, default=None
+        results += kept(
+            ti.xcom_pull(task_ids=task_id, key=key, include_prior_dates=prior, map_indexes=-1, default=None)
         )
-        results.extend(rows or [])
     return results
 
 

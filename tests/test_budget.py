@@ -8,7 +8,7 @@ from airflow.sdk import DAG
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_connectwise.budget import Budget, budget_from, configured_budget
+from airflow_provider_connectwise.budget import Budget, budget_from, configured_budget, pool_problem
 from airflow_provider_connectwise.operators.binding import (
     AddigyFetchDevicesOperator,
     ConnectWiseApplyBindingOperator,
@@ -190,3 +190,23 @@ def test_the_async_client_spaces_its_requests_without_blocking_the_loop():
     gaps = [b - a for a, b in zip(sent, sent[1:])]
     assert len(sent) == 3 and all(g >= 0.09 for g in gaps), gaps
     assert ticks >= 10  # the loop kept running while the polls waited for their slots
+
+
+@pytest.mark.parametrize(
+    ("slots", "says"),
+    [
+        (None, ["no pool 'connectwise'", 'airflow pools set connectwise 4 "ConnectWise rate budget"']),
+        (8, ["up to 8 ConnectWise tasks", "up to 1,740", "429"]),
+        (-1, ["any number of", "429"]),
+        (2, ["only 2/4"]),
+    ],
+)
+def test_the_pool_that_breaks_the_budget_is_named_with_the_fix(slots, says):
+    problem = pool_problem(Budget(pool_slots=4), slots)
+    assert problem is not None
+    for text in says:
+        assert text in problem
+
+
+def test_a_pool_sized_as_the_budget_is_fine():
+    assert pool_problem(Budget(pool_slots=6), 6) is None

@@ -26,7 +26,7 @@ def finish_binding(task: BaseOperator, context: Any, record: dict[str, Any]) -> 
     that newly fails for good raises ``AirflowFailException`` once (no retry can cure it); one that
     fails exactly as in the previous record is only logged, so bad data does not keep a DAG red.
     """
-    task.log.info("Devices Binding\n%s", render_binding_table(record["results"]))
+    log_binding_table(task, record["results"])
     if record["dry_run"]:
         # a dry run writes nothing: its link status would claim "linked 0" for what it only planned
         for line in record.get("dry_run_summary") or ["DRY RUN: nothing was written"]:
@@ -48,7 +48,7 @@ def finish_binding(task: BaseOperator, context: Any, record: dict[str, Any]) -> 
         task_ids=task.task_id, key=BINDING_XCOM_KEY, include_prior_dates=True, map_indexes=-1, default=None
     )
     real = isinstance(previous, Mapping) and not previous.get("dry_run")
-    known_before = record_results(ti, task.task_id, previous, prior=True) if real else []
+    known_before = record_results(ti, task.task_id, previous, prior=True, failed_only=True) if real else []
     push_record(ti, record)
     results = record["results"]
     left = retryable(results)
@@ -67,6 +67,22 @@ def finish_binding(task: BaseOperator, context: Any, record: dict[str, Any]) -> 
             "\n".join(f"  {r.device_name} ({r.agentid}): {r.error}" for r in known[:20]),
         )
     return record["report"]
+
+
+#: devices per table in the task log: a fleet's binding is logged as tables of 2,000 rows, never
+#: rendered as one string of the whole fleet
+TABLE_ROWS_PER_LOG = 2_000
+
+
+def log_binding_table(task: BaseOperator, results: Sequence[DeviceResult | Mapping[str, Any]]) -> None:
+    """Log the Devices Binding table, 2,000 devices a table."""
+    total = len(results)
+    for start in range(0, max(total, 1), TABLE_ROWS_PER_LOG):
+        part = results[start : start + TABLE_ROWS_PER_LOG]
+        head = "Devices Binding"
+        if total > TABLE_ROWS_PER_LOG:
+            head += f", devices {start + 1:,}–{start + len(part):,} of {total:,}"
+        task.log.info("%s\n%s", head, render_binding_table(part))
 
 
 def pending_summary(

@@ -324,12 +324,26 @@ class ConnectWiseBindingReportOperator(BindingOperator):
         results = [DeviceResult.from_dict(r) for r in plan.get("results_without_write", [])]
         for ref in plan.get("results_without_write_refs", []):
             results += [DeviceResult.from_dict(r) for r in pulled(ti, ref)]
-        written = ti.xcom_pull(task_ids=self.apply_task_id, key=RESULTS_XCOM_KEY, default=None)
-        results += [DeviceResult.from_dict(r) for r in flatten(written or [])]
+        batches = as_list(self.batches)
+        results += self._written(ti, len(batches))
         # one batch in memory at a time: a plan's batches together can be large
-        results += never_applied((pulled(ti, b) for b in as_list(self.batches)), results)
+        results += never_applied((pulled(ti, b) for b in batches), results)
         policies = list(plan.get("policies", [])) + [dict(p) for p in as_list(self.not_linked)]
         record = binding_report(
             self.connectwise, unique_policies(policies), results, dry_run=plan.get("dry_run", False)
         )
+        del results  # the record holds them (as dicts): not the fleet twice in memory
         return finish_binding(self, context, record)
+
+    def _written(self, ti: Any, batches: int) -> list[DeviceResult]:
+        """What the apply tasks recorded, one mapped task's row at a time (not the fleet's rows at once)."""
+        results: list[DeviceResult] = []
+        for map_index in range(batches):
+            row = ti.xcom_pull(
+                task_ids=self.apply_task_id, key=RESULTS_XCOM_KEY, map_indexes=map_index, default=None
+            )
+            results += [DeviceResult.from_dict(r) for r in flatten(row or [])]
+        if not results:  # an apply task that is not mapped (or no batch): its one row
+            written = ti.xcom_pull(task_ids=self.apply_task_id, key=RESULTS_XCOM_KEY, default=None)
+            results = [DeviceResult.from_dict(r) for r in flatten(written or [])]
+        return results

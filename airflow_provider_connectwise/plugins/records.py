@@ -19,6 +19,7 @@ from airflow.models.xcom import XComModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from airflow_provider_connectwise.budget import configured_budget, pool_problem
 from airflow_provider_connectwise.plugins.model import MAX_RECORDS, SYNC_DAG_ID, BindingRecord, RunRef
 from airflow_provider_connectwise.xcom import BINDING_XCOM_KEY
 
@@ -161,3 +162,14 @@ def is_paused(session: Session, dag_id: str = SYNC_DAG_ID) -> bool | None:
     :param dag_id: the DAG.
     """
     return session.scalar(select(DagModel.is_paused).where(DagModel.dag_id == dag_id, ~DagModel.is_stale))
+
+
+def pool_warning(session: Session) -> str | None:
+    """What is wrong with the ConnectWise pool (missing, or sized unlike ``[connectwise] pool_slots``)."""
+    from airflow.models.pool import Pool
+
+    try:
+        budget = configured_budget()
+    except ValueError as exc:  # a bad [connectwise] setting: every ConnectWise task fails on it too
+        return str(exc)
+    return pool_problem(budget, session.scalar(select(Pool.slots).where(Pool.pool == budget.pool)))

@@ -66,6 +66,7 @@ def overview(
         dag_ids=dag_ids,
         hidden_dags=hidden,
         saved=saved == "automap",
+        pool_warning=records.pool_warning(session),
     )
 
 

@@ -58,6 +58,39 @@ def test_overview_shows_every_policy_with_its_icon(binding_demo, make_client):
     assert run_link in html
 
 
+@pytest.mark.parametrize(
+    ("slots", "warning"),
+    [
+        (None, "airflow pools set connectwise 4"),
+        (4, None),
+        (12, "can exceed it (up to 2,580)"),
+        (2, "only 2/4"),
+    ],
+)
+def test_overview_warns_when_the_connectwise_pool_is_missing_or_sized_unlike_the_budget(
+    binding_demo, make_client, monkeypatch, slots, warning
+):
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+
+    monkeypatch.setenv("AIRFLOW__CONNECTWISE__POOL_SLOTS", "4")
+    with create_session() as session:
+        session.execute(Pool.__table__.delete().where(Pool.pool == "connectwise"))
+        if slots is not None:
+            session.add(Pool(pool="connectwise", slots=slots, description="test", include_deferred=False))
+    try:
+        html = make_client("ADMIN").get("/connectwise/", headers=HTML).text
+    finally:
+        with create_session() as session:
+            session.execute(Pool.__table__.delete().where(Pool.pool == "connectwise"))
+    shown = re.search(
+        r'<div class="cw-warning" role="alert"><strong>ConnectWise pool:</strong>(.*?)</div>', html, re.S
+    )
+    assert (shown is None) == (warning is None)
+    if warning:
+        assert warning in shown.group(1)
+
+
 def test_policy_page_shows_the_binding_table_and_the_error_in_full(binding_demo, make_client):
     acme = binding_demo.policies["Acme Workstations"]
     html = make_client("ADMIN").get(f"/connectwise/policies/{acme}", headers=HTML).text
