@@ -107,12 +107,23 @@ def binding_record(dag_id: str, run_id: str) -> dict[str, Any] | None:
         return record
 
 
+def _forget_saved_links() -> None:
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+
+    from airflow_provider_connectwise.flows.link_store import VARIABLE_KEY
+
+    with create_session() as session:
+        session.execute(Variable.__table__.delete().where(Variable.key == VARIABLE_KEY))
+
+
 def make_demo(sb: Any) -> BindingDemo:
     """Prepare ``sb`` (a started sandbox), run the manual sync of every policy against it and
     return what was made. Sets the connections and settings in ``os.environ`` only for the run."""
     import os
 
     made = prepare_sandbox(sb)
+    _forget_saved_links()  # links an earlier test saved in this session's DB would change the demo
     env = airflow_env_for(sb)
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)
