@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -50,6 +51,7 @@ PROFILES = {
     "soak": {"max_examples": 200, "stateful_step_count": 40, "derandomize": False},
 }
 PROFILE = PROFILES[os.environ.get("CONNECTWISE_MODEL_PROFILE", "ci")]
+SOAK = PROFILE is PROFILES["soak"]
 LINK = "https://app.addigy.com/devices/{agentid}"
 BINDING_KEY = "connectwise_binding"
 EXPLORED: dict[str, int] = defaultdict(int)
@@ -474,8 +476,11 @@ def test_binding_keeps_its_invariants_under_random_changes_and_faults(
         settings=settings(
             **PROFILE,
             deadline=None,
-            database=None,
-            phases=[Phase.explicit, Phase.generate],
+            # the soak keeps what it finds (and replays it first next time); CI stays seeded and stateless
+            database=DirectoryBasedExampleDatabase(".hypothesis/binding-model") if SOAK else None,
+            phases=[Phase.explicit, Phase.reuse, Phase.generate]
+            if SOAK
+            else [Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         ),
     )
