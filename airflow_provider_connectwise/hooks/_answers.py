@@ -40,6 +40,28 @@ class RawAnswer:
     text: str
 
 
+def answer_text(content: bytes, headers: Mapping[str, str]) -> str:
+    """The answer's body as text: the charset its ``Content-Type`` names, else UTF-8.
+
+    Not ``requests``' ``Response.text``: without a charset it *guesses* the encoding from the bytes
+    (charset_normalizer), and a body of mostly non-Latin text (a device named in CJK or with
+    astral characters) came back as mojibake, so a configuration never looked like what was
+    written and every sync patched it again. JSON is UTF-8 (RFC 8259, section 8.1); a BOM is
+    dropped, and bytes that are not UTF-8 are replaced rather than misread.
+    """
+    charset = ""
+    for part in (headers.get("content-type") or "").split(";")[1:]:
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    if charset and charset not in ("utf-8", "utf8"):
+        try:
+            return content.decode(charset, errors="replace")
+        except LookupError:  # a charset Python does not know: the JSON default
+            pass
+    return content.decode("utf-8-sig", errors="replace")
+
+
 @dataclass(frozen=True)
 class ErrorFamily:
     """The exception classes one service raises, by kind."""

@@ -30,6 +30,7 @@ from airflow_provider_connectwise.hooks._answers import (
     ApiResponse,
     ErrorFamily,
     RawAnswer,
+    answer_text,
     error_from_response,
     link_targets,
     parse_answer,
@@ -216,7 +217,14 @@ class RestClient(_ServiceClient):
 
     def _parse(self, response: requests.Response, method: str, path: str) -> ApiResponse:
         return parse_answer(
-            self.family, RawAnswer(method, path, response.status_code, response.headers, response.text)
+            self.family,
+            RawAnswer(
+                method,
+                path,
+                response.status_code,
+                response.headers,
+                answer_text(response.content, response.headers),
+            ),
         )
 
     def _transport_error(self, error: Exception, method: str, path: str) -> TransportError:
@@ -338,7 +346,13 @@ class AsyncRestClient(_ServiceClient):
                         ) from None
                     return parse_answer(
                         self.family,
-                        RawAnswer(method, path, response.status_code, response.headers, response.text),
+                        RawAnswer(
+                            method,
+                            path,
+                            response.status_code,
+                            response.headers,
+                            answer_text(response.content, response.headers),
+                        ),
                     )
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 

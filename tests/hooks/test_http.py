@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -495,3 +496,43 @@ def test_async_client_refuses_writes():
     client = AsyncRestClient(base_url=BASE, headers={}, family=CONNECTWISE_ERRORS)
     with pytest.raises(ValueError, match="idempotent"):
         asyncio.run(client.request("POST", "x"))
+
+
+# The names the model-based test drew: mostly astral and Latin-1 characters. Without a charset,
+# requests' Response.text guessed their encoding and read them as CJK mojibake, so every sync
+# saw a different name and patched the configuration again.
+STRANGE_NAMES = [
+    "\xf9K\U000e4c91tY.D\U000d27c0A\xb0\U000e2ec9\U000b0af7\U000fd05e\xc3\U00020def\U00029e79G\U000e7acbn%\xb0\xdf\U00100cdfu",
+    "\U0005f9d6\xd2\U000b7264\xf7\xd5\xb1\xb2\U000a7b55\U000cbed7\xc5\xf4",
+    "山田のMacBook Air",
+]
+
+
+def _answer(body: bytes, content_type: str) -> requests.Response:
+    """An answer as requests builds it from the wire (no mock sets its encoding)."""
+    response = requests.Response()
+    response.status_code = 200
+    response._content = body
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+@pytest.mark.parametrize("name", STRANGE_NAMES)
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/vnd.connectwise.com+json; version=2025.1",
+        "application/json",
+        "application/json; charset=utf-8",
+    ],
+)
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_json_answers_are_read_as_utf8_unless_they_say_otherwise(client, name, content_type, bom):
+    body = bom + json.dumps([{"name": name}], ensure_ascii=False).encode("utf-8")
+    assert client._parse(_answer(body, content_type), "GET", "x").data == [{"name": name}]
+
+
+def test_a_declared_charset_is_honoured(client):
+    body = json.dumps([{"name": "Zoë"}], ensure_ascii=False).encode("latin-1")
+    answer = _answer(body, "application/json; charset=ISO-8859-1")
+    assert client._parse(answer, "GET", "x").data == [{"name": "Zoë"}]

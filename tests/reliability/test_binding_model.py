@@ -24,6 +24,7 @@ import json
 import os
 from collections import defaultdict
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
@@ -39,6 +40,7 @@ from hypothesis.stateful import (
 )
 
 from airflow_provider_connectwise.exceptions import ApiError
+from airflow_provider_connectwise.hooks.connectwise import ConnectWiseHook
 from airflow_provider_connectwise.sandbox.models.addigy import FactError
 from tests.flows.conftest import EXAMPLE_SETTINGS
 from tests.helpers.faults import RetryRecorder
@@ -49,9 +51,12 @@ PROFILES = {
     # seeded and bounded: a few dozen syncs, well under a minute
     "ci": {"max_examples": 25, "stateful_step_count": 15, "derandomize": True},
     "soak": {"max_examples": 200, "stateful_step_count": 40, "derandomize": False},
+    # replays what the soak saved, nothing new (CONNECTWISE_MODEL_PROFILE=replay)
+    "replay": {"max_examples": 200, "stateful_step_count": 40, "derandomize": False},
 }
 PROFILE = PROFILES[os.environ.get("CONNECTWISE_MODEL_PROFILE", "ci")]
 SOAK = PROFILE is PROFILES["soak"]
+REPLAY = PROFILE is PROFILES["replay"]
 LINK = "https://app.addigy.com/devices/{agentid}"
 BINDING_KEY = "connectwise_binding"
 EXPLORED: dict[str, int] = defaultdict(int)
@@ -121,6 +126,26 @@ class TaskInstance:
         if isinstance(map_indexes, int):
             return rows.get(map_indexes, default)
         return [rows[i] for i in sorted(rows)] or default
+
+
+def _phases() -> list[Phase]:
+    if REPLAY:
+        return [Phase.reuse]
+    return [Phase.explicit, Phase.reuse, Phase.generate] if SOAK else [Phase.explicit, Phase.generate]
+
+
+def _changes(before: dict[int, dict], after: dict[int, dict]) -> list[str]:
+    """What a write changed, configuration by configuration (for the failure message)."""
+    lines = []
+    for cid, config in after.items():
+        old = before.get(cid)
+        if old is None:
+            lines.append(f"created {cid} {config.get('deviceIdentifier')!r}")
+            continue
+        fields = {k: (old.get(k), v) for k, v in config.items() if old.get(k) != v and k != "_info"}
+        if fields:
+            lines.append(f"changed {cid} {config.get('deviceIdentifier')!r}: {fields}")
+    return lines
 
 
 class BindingMachine(RuleBasedStateMachine):
@@ -349,9 +374,24 @@ class BindingMachine(RuleBasedStateMachine):
         EXPLORED[name] += 1
         if results is not None and not any(r["state"] == "failed" and r.get("transient") for r in results):
             self._converged(results, expected)
-            again = self._writes()
-            run()
-            assert self._writes() == again, f"a second identical {name} wrote {self._writes() - again} times"
+            again, settled = self._writes(), {c["id"]: c for c in self._all()}
+            seen = len(self.sb.request_log())
+            patches: list[tuple[int, dict]] = []
+            original = ConnectWiseHook.patch_configuration
+
+            def recorded(hook: Any, configuration_id: int, changes: Any) -> Any:
+                patches.append((configuration_id, dict(changes)))
+                return original(hook, configuration_id, changes)
+
+            with mock.patch.object(ConnectWiseHook, "patch_configuration", recorded):
+                second = run()
+            assert self._writes() == again, (
+                f"a second identical {name} wrote {self._writes() - again} times: "
+                f"{_changes(settled, {c['id']: c for c in self._all()})}; requests "
+                f"{[(e.get('method'), e.get('path'), e.get('status')) for e in self.sb.request_log()[seen:] if e.get('method') != 'GET']}; "
+                f"results {[(r['agentid'], r['action'], r['state'], r.get('error')) for r in second or [] if r['action'] != 'none']}; "
+                f"patches {patches}; before {[settled.get(cid) for cid, _ in patches]}"
+            )
         return results or []
 
     def _converged(self, results: list[dict], expected: dict[int, set[str]]) -> None:
