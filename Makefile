@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The lowest Airflow pyproject.toml allows, tested in a venv of its own (`make test-floor`).
+AIRFLOW_FLOOR := 3.2.0
+VENV_FLOOR    := .venv-floor
+BIN_FLOOR     := $(VENV_FLOOR)/bin
+STAMP_FLOOR   := $(VENV_FLOOR)/.installed
 # Tests and the demo keep Airflow's metadata DB and logs inside the checkout.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
-.PHONY: venv test lint typecheck demo bench soak sandbox browser scheduler-test screenshot ui-demo clean constraints
+.PHONY: venv venv-floor test test-floor lint typecheck demo bench soak sandbox browser scheduler-test screenshot ui-demo clean constraints constraints-floor
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +20,14 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(STAMP_FLOOR): pyproject.toml constraints-floor.txt
+	test -x $(BIN_FLOOR)/python || $(PYTHON) -m venv $(VENV_FLOOR)
+	$(BIN_FLOOR)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN_FLOOR)/python -m pip install -q -c constraints-floor.txt -e ".[dev]" "apache-airflow==$(AIRFLOW_FLOOR)"
+	touch $(STAMP_FLOOR)
+
+venv-floor: $(STAMP_FLOOR)
 
 lint: venv
 	$(BIN)/ruff check .
@@ -26,6 +39,16 @@ typecheck: venv
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The same provider on the lowest Airflow pyproject.toml allows: the tests that exercise Airflow's
+# APIs (DAG parsing, dag.test(), the plugin's app on the API server, triggers, sensors, notifiers,
+# connection forms), under their own AIRFLOW_HOME so the two venvs never share a metadata DB.
+FLOOR_TESTS := tests/test_provider_info.py tests/test_example_dags.py tests/test_budget.py \
+	tests/operators tests/hooks tests/triggers tests/sensors tests/notifications \
+	tests/flows/test_device_binding_dag.py tests/plugins/test_app.py
+
+test-floor: venv-floor
+	AIRFLOW_HOME=$(CURDIR)/.airflow-floor $(BIN_FLOOR)/pytest -p no:randomly -q $(FLOOR_TESTS)
 
 demo: venv
 	$(BIN)/python tools/demo.py
@@ -61,5 +84,12 @@ ui-demo: venv
 constraints: venv
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^airflow-provider-connectwise' > constraints.txt
 
+# Re-pin what `make test-floor` installs: a fresh resolve with Airflow held at $(AIRFLOW_FLOOR).
+constraints-floor:
+	test -x $(BIN_FLOOR)/python || $(PYTHON) -m venv $(VENV_FLOOR)
+	$(BIN_FLOOR)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN_FLOOR)/python -m pip install -q -e ".[dev]" "apache-airflow==$(AIRFLOW_FLOOR)"
+	$(BIN_FLOOR)/python -m pip freeze --exclude-editable | grep -v '^airflow-provider-connectwise' > constraints-floor.txt
+
 clean:
-	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(VENV_FLOOR) .airflow .airflow-floor .pytest_cache .ruff_cache .mypy_cache
