@@ -8,6 +8,10 @@ AIRFLOW_FLOOR := 3.2.0
 VENV_FLOOR    := .venv-floor
 BIN_FLOOR     := $(VENV_FLOOR)/bin
 STAMP_FLOOR   := $(VENV_FLOOR)/.installed
+# Airflow 3.2.0 asks for fastapi>=0.129.0 with no upper bound, and its execution API (every task run,
+# dag.test() too) fails to build on fastapi 0.137+ ("Model 'TITerminalStatePayload' needs a
+# discriminator field"); Airflow 3.3.2 requires fastapi<0.137.0. Airflow's own constraints pin it too.
+FLOOR_PINS    := "fastapi<0.137"
 # Tests and the demo keep Airflow's metadata DB and logs inside the checkout.
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 
@@ -84,11 +88,13 @@ ui-demo: venv
 constraints: venv
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^airflow-provider-connectwise' > constraints.txt
 
-# Re-pin what `make test-floor` installs: a fresh resolve with Airflow held at $(AIRFLOW_FLOOR).
+# Re-pin what `make test-floor` installs: a fresh resolve, in a new .venv-floor, with Airflow held
+# at $(AIRFLOW_FLOOR) (and $(FLOOR_PINS)).
 constraints-floor:
-	test -x $(BIN_FLOOR)/python || $(PYTHON) -m venv $(VENV_FLOOR)
+	rm -rf $(VENV_FLOOR)
+	$(PYTHON) -m venv $(VENV_FLOOR)
 	$(BIN_FLOOR)/python -m pip install -q --upgrade "pip>=24"
-	$(BIN_FLOOR)/python -m pip install -q -e ".[dev]" "apache-airflow==$(AIRFLOW_FLOOR)"
+	$(BIN_FLOOR)/python -m pip install -q -e ".[dev]" "apache-airflow==$(AIRFLOW_FLOOR)" $(FLOOR_PINS)
 	$(BIN_FLOOR)/python -m pip freeze --exclude-editable | grep -v '^airflow-provider-connectwise' > constraints-floor.txt
 
 clean:
