@@ -47,9 +47,17 @@ test: lint typecheck
 # The same provider on the lowest Airflow pyproject.toml allows: the tests that exercise Airflow's
 # APIs (DAG parsing, dag.test(), the plugin's app on the API server, triggers, sensors, notifiers,
 # connection forms), under their own AIRFLOW_HOME so the two venvs never share a metadata DB.
+# Of the dag.test() flows, the five that cover what Airflow does (a first run, a re-run that maps
+# over nothing, task retries, Retry Pending, a manual run's params); the others test the binding
+# itself over more runs and would double the time (about 4 minutes as it is).
+BINDING_DAG := tests/flows/test_device_binding_dag.py
 FLOOR_TESTS := tests/test_provider_info.py tests/test_example_dags.py tests/test_budget.py \
-	tests/operators tests/hooks tests/triggers tests/sensors tests/notifications \
-	tests/flows/test_device_binding_dag.py tests/plugins/test_app.py
+	tests/operators tests/hooks tests/triggers tests/sensors tests/notifications tests/plugins/test_app.py \
+	$(BINDING_DAG)::test_initial_bind_field_by_field \
+	$(BINDING_DAG)::test_resync_writes_nothing_and_changes_write_only_what_changed \
+	$(BINDING_DAG)::test_faults_converge_within_retries_without_duplicates \
+	$(BINDING_DAG)::test_retry_pending_writes_only_the_devices_still_pending \
+	$(BINDING_DAG)::test_manual_sync_dry_run_writes_nothing_and_a_policy_can_be_linked_for_the_run
 
 test-floor: venv-floor
 	AIRFLOW_HOME=$(CURDIR)/.airflow-floor $(BIN_FLOOR)/pytest -p no:randomly -q $(FLOOR_TESTS)
