@@ -21,6 +21,7 @@ Settings (``[connectwise]`` in ``airflow.cfg`` or ``AIRFLOW__CONNECTWISE__<NAME>
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -170,6 +171,30 @@ def _has_pool(kwargs: dict[str, Any]) -> bool:
     return bool(defaults.get("pool"))
 
 
+def _default_map_index_template(cls: type, partial_kwargs: dict[str, Any]) -> None:
+    """Give a mapped task the ``map_index_template`` default of its operator's own ``__init__``.
+
+    Compatibility shim: Airflow 3.3.2's ``.partial()`` (task SDK 1.3.2) fills the BaseOperator
+    arguments a task leaves out from the defaults in the operator class's ``__init__`` signatures;
+    Airflow 3.2.0's (task SDK 1.2.0) only from BaseOperator's own, so there a mapped binding batch,
+    policy or ticket was named by its map index alone. A value the task or its ``default_args``
+    gives is kept; on 3.3.2 the template is already there and this changes nothing.
+    """
+    if partial_kwargs.get("map_index_template") is not None:
+        return
+    from airflow.sdk import BaseOperator
+
+    mro = cls.mro()
+    for base in mro[: mro.index(BaseOperator)]:  # the nearest class's default wins
+        init = base.__dict__.get("__init__")
+        if init is None:
+            continue
+        parameter = inspect.signature(init).parameters.get("map_index_template")
+        if parameter is not None and parameter.default is not inspect.Parameter.empty:
+            partial_kwargs["map_index_template"] = parameter.default
+            return
+
+
 class ConnectWisePoolMixin:
     """Put a task in the ConnectWise pool and give it its share of the account's budget.
 
@@ -200,7 +225,10 @@ class ConnectWisePoolMixin:
         if cls.uses_connectwise and not _has_pool(kwargs):
             kwargs["pool"] = configured_pool()
         # The mixin is only ever mixed into a BaseOperator subclass, which a mixin cannot declare.
-        return sdk_partial(cast("type[BaseOperator]", cls), **kwargs)
+        partial = sdk_partial(cast("type[BaseOperator]", cls), **kwargs)
+        if "map_index_template" not in kwargs:
+            _default_map_index_template(cls, partial.kwargs)
+        return partial
 
     def connectwise_requests_per_minute(self) -> float:
         """This task's requests a minute: its ``requests_per_minute``, else its share of the pool's."""

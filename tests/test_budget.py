@@ -138,6 +138,22 @@ def test_mapped_tasks_carry_their_name_template_into_the_serialized_dag():
     }
 
 
+def test_a_mapped_tasks_own_name_template_wins_over_the_operators_default():
+    with _dag():
+        named = ConnectWiseApplyBindingOperator.partial(
+            task_id="named", settings={}, map_index_template="{{ custom }}"
+        ).expand(batch=[{}])
+        unnamed = ConnectWiseApplyBindingOperator.partial(
+            task_id="unnamed", settings={}, map_index_template=None
+        ).expand(batch=[{}])
+        from_defaults = ConnectWiseApplyBindingOperator.partial(
+            task_id="from_defaults", settings={}, default_args={"map_index_template": "{{ dflt }}"}
+        ).expand(batch=[{}])
+    assert named.map_index_template == "{{ custom }}"
+    assert unnamed.map_index_template is None
+    assert from_defaults.map_index_template == "{{ dflt }}"
+
+
 def test_triggers_poll_within_the_reserved_share(monkeypatch):
     from airflow_provider_connectwise.triggers.tickets import ConnectWiseTicketClosedTrigger
 

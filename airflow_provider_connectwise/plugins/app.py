@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
@@ -51,6 +52,19 @@ SECURITY_HEADERS = {
 }
 
 
+def login_url(auth_manager: Any, next_url: str) -> str:
+    """The auth manager's login page, told to come back to `next_url` after signing in.
+
+    Compatibility: Airflow 3.3.2's SimpleAuthManager.get_url_login puts next_url in the URL as
+    ?next=; 3.2.0's ignores the argument and returns a bare /auth/login, though its login page reads
+    ?next= all the same. A URL that comes back without a `next` gets one here.
+    """
+    url = auth_manager.get_url_login(next_url=next_url)
+    if "next" in parse_qs(urlsplit(url).query):
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'next': next_url})}"
+
+
 def _wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
@@ -88,8 +102,7 @@ def create_app() -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 401 and request.method == "GET" and _wants_html(request):
-            login = get_auth_manager().get_url_login(next_url=str(request.url))
-            return RedirectResponse(login, status_code=303)
+            return RedirectResponse(login_url(get_auth_manager(), str(request.url)), status_code=303)
         if not _wants_html(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         page = request.app.state.templates.get_template("error.html").render(

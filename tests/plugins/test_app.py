@@ -166,6 +166,29 @@ def test_unauthenticated_requests_are_refused(binding_demo, make_client):
     assert posted.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # Airflow 3.3.2's SimpleAuthManager: the next URL already there, left alone
+        (
+            "/auth/login?next=http%3A%2F%2Ft%2Fconnectwise%2F",
+            "/auth/login?next=http%3A%2F%2Ft%2Fconnectwise%2F",
+        ),
+        # Airflow 3.2.0's: a bare login URL, given the next URL
+        ("/auth/login", "/auth/login?next=http%3A%2F%2Ft%2Fconnectwise%2F"),
+        ("/login/?lang=en", "/login/?lang=en&next=http%3A%2F%2Ft%2Fconnectwise%2F"),
+    ],
+)
+def test_the_login_redirect_always_carries_the_next_url(given, expected):
+    from airflow_provider_connectwise.plugins.app import login_url
+
+    class AuthManager:
+        def get_url_login(self, **kwargs):
+            return given
+
+    assert login_url(AuthManager(), "http://t/connectwise/") == expected
+
+
 def test_a_bad_token_is_refused(make_client):
     client = make_client("anonymous")
     client.cookies.set("_token", "not-a-jwt")
