@@ -155,7 +155,7 @@ def pulled(ti: Any, value: Any) -> Any:
     """What a reference from :func:`push_row` points to (anything else is the value itself: a batch
     given directly, or by a DAG written before the references)."""
     value = as_mapping(value)
-    if not (isinstance(value, Mapping) and "key" in value and "task_id" in value and "actions" not in value):
+    if not is_reference(value):
         return value
     pulled = ti.xcom_pull(task_ids=value["task_id"], key=value["key"], map_indexes=value.get("map_index", -1))
     if pulled is None:
@@ -178,8 +178,14 @@ def as_list(value: Any) -> list[Any]:
     return list(value)
 
 
-def is_reference(item: Mapping[str, Any]) -> bool:
-    return "key" in item and "task_id" in item and "agentid" not in item
+def is_reference(item: Any) -> bool:
+    """Whether ``item`` is a reference from :func:`push_row`, not a device or a batch given itself."""
+    return (
+        isinstance(item, Mapping)
+        and "key" in item
+        and "task_id" in item
+        and not ("agentid" in item or "actions" in item)
+    )
 
 
 def pulled_devices(ti: Any, value: Any) -> DeviceSource:
